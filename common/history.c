@@ -1,0 +1,415 @@
+#include "history.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmalloc.h"
+#include "series.h"
+
+enum hkind { HK_SLAB, HK_KMALLOC, HK_VMALLOC, HK_BUDDY, HK_MEMINFO };
+
+static const char *const hkind_names[] = { "slab", "kmalloc", "vmalloc", "buddy", "meminfo" };
+static const enum src_id hkind_src[] = { SRC_SLABINFO, SRC_SLABINFO, SRC_VMALLOCINFO,
+                                         SRC_BUDDYINFO, SRC_MEMINFO };
+
+/* Derived fields beyond the stored ones. */
+enum { F_BYTES_TOTAL = 1000, F_BYTES_ACTIVE, F_FREE_PAGES, F_ORDER, F_UNUSABLE };
+
+struct hq {
+    enum hkind kind;
+    unsigned field;  /* stored field index, or one of the F_* above */
+    unsigned order;  /* F_ORDER, F_UNUSABLE */
+    char key[SERIES_KEY_MAX];
+    size_t keylen;
+    bool total;      /* kmalloc "total-N", vmalloc "total" */
+    enum kmalloc_variant variant;
+    uint64_t size;
+    /* entities of the current state that make up the series, recomputed when it changes */
+    uint64_t gen;
+    bool have_gen;
+    unsigned *slots;
+    size_t nslots, cap;
+    bool found;
+    struct history_points *out;
+    int err;
+};
+
+void history_points_free(struct history_points *hp)
+{
+    free(hp->v);
+    hp->v = NULL;
+    hp->n = hp->cap = 0;
+}
+
+static int fail(char *err, size_t n, int code, const char *fmt, ...) KMW_PRINTF(4, 5);
+
+static int fail(char *err, size_t n, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && n) {
+        va_start(ap, fmt);
+        vsnprintf(err, n, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* "order3" -> 3 into *o; false unless prefix is followed by 0..BUDDY_MAX_ORDERS-1. */
+static bool parse_order(const char *field, const char *prefix, unsigned *o)
+{
+    size_t pl = strlen(prefix);
+    char *end;
+    unsigned long v;
+
+    if (strncmp(field, prefix, pl) != 0 || field[pl] < '0' || field[pl] > '9')
+        return false;
+    v = strtoul(field + pl, &end, 10);
+    if (*end || v >= BUDDY_MAX_ORDERS)
+        return false;
+    *o = (unsigned)v;
+    return true;
+}
+
+static int parse_query(struct hq *q, const char *kind, const char *name, const char *field,
+                       char *err, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < ARRAY_SIZE(hkind_names); k++)
+        if (strcmp(kind, hkind_names[k]) == 0)
+            break;
+    if (k == ARRAY_SIZE(hkind_names))
+        return fail(err, n, -EINVAL, "unknown kind '%s' (slab, kmalloc, vmalloc, buddy, meminfo)",
+                    kind);
+    q->kind = (enum hkind)k;
+    switch (q->kind) {
+    case HK_SLAB: {
+        char buf[32];
+        q->keylen = strlen(name);
+        if (q->keylen == 0 || q->keylen >= SLAB_NAME_MAX)
+            return fail(err, n, -EINVAL, "slab: '%s' is not a cache name", name);
+        memcpy(q->key, name, q->keylen);
+        for (unsigned f = 0; f < SF_SLAB_N; f++)
+            if (strcmp(field, series_field_name(SK_SLAB, f, buf, sizeof(buf))) == 0) {
+                q->field = f;
+                return 0;
+            }
+        if (strcmp(field, "bytes_total") == 0 || strcmp(field, "bytes_active") == 0) {
+            q->field = field[6] == 't' ? F_BYTES_TOTAL : F_BYTES_ACTIVE;
+            return 0;
+        }
+        return fail(err, n, -EINVAL,
+                    "unknown slab field '%s' (active_objs, num_objs, objsize, objperslab, "
+                    "pagesperslab, limit, batchcount, sharedfactor, active_slabs, num_slabs, "
+                    "sharedavail, bytes_total, bytes_active)",
+                    field);
+    }
+    case HK_KMALLOC: {
+        const char *dash = strchr(name, '-');
+        char vbuf[16], cname[64];
+        int v;
+
+        if (!dash || (size_t)(dash - name) >= sizeof(vbuf) ||
+            snprintf(cname, sizeof(cname), "kmalloc-%s", dash + 1) >= (int)sizeof(cname) ||
+            !kmalloc_classify(cname, &q->size, NULL))
+            return fail(err, n, -EINVAL,
+                        "kmalloc: '%s' is not VARIANT-SIZE (e.g. cg-1024, normal-8, total-1k)",
+                        name);
+        memcpy(vbuf, name, (size_t)(dash - name));
+        vbuf[dash - name] = '\0';
+        q->total = strcmp(vbuf, "total") == 0;
+        v = kmalloc_variant_parse(vbuf);
+        if (!q->total && v < 0)
+            return fail(err, n, -EINVAL,
+                        "kmalloc: unknown variant '%s' (normal, cg, rcl, dma, rnd, total)", vbuf);
+        q->variant = v < 0 ? KMALLOC_NORMAL : (enum kmalloc_variant)v;
+        if (strcmp(field, "active_objs") == 0)
+            q->field = SF_SLAB_ACTIVE_OBJS;
+        else if (strcmp(field, "num_objs") == 0)
+            q->field = SF_SLAB_NUM_OBJS;
+        else if (strcmp(field, "bytes_total") == 0)
+            q->field = F_BYTES_TOTAL;
+        else if (strcmp(field, "bytes_active") == 0)
+            q->field = F_BYTES_ACTIVE;
+        else
+            return fail(err, n, -EINVAL,
+                        "unknown kmalloc field '%s' (active_objs, num_objs, bytes_total, "
+                        "bytes_active)",
+                        field);
+        return 0;
+    }
+    case HK_VMALLOC:
+        q->keylen = strlen(name);
+        if (q->keylen == 0 || q->keylen >= VMALLOC_CALLER_MAX)
+            return fail(err, n, -EINVAL, "vmalloc: '%s' is not a caller name", name);
+        memcpy(q->key, name, q->keylen + 1);
+        q->total = strcmp(name, "total") == 0;
+        if (strcmp(field, "areas") == 0)
+            q->field = SF_VM_AREAS;
+        else if (strcmp(field, "bytes") == 0)
+            q->field = SF_VM_BYTES;
+        else if (strcmp(field, "pages") == 0)
+            q->field = SF_VM_PAGES;
+        else
+            return fail(err, n, -EINVAL, "unknown vmalloc field '%s' (areas, bytes, pages)", field);
+        return 0;
+    case HK_BUDDY: {
+        unsigned node;
+        char zone[BUDDY_ZONE_MAX];
+        q->keylen = strlen(name);
+        if (q->keylen >= SERIES_KEY_MAX ||
+            !series_key_buddy_split(name, q->keylen, &node, zone, sizeof(zone)))
+            return fail(err, n, -EINVAL, "buddy: '%s' is not NODE:ZONE (e.g. 0:Normal)", name);
+        memcpy(q->key, name, q->keylen);
+        if (strcmp(field, "free_pages") == 0)
+            q->field = F_FREE_PAGES;
+        else if (parse_order(field, "order", &q->order))
+            q->field = F_ORDER;
+        else if (parse_order(field, "unusable", &q->order))
+            q->field = F_UNUSABLE;
+        else
+            return fail(err, n, -EINVAL,
+                        "unknown buddy field '%s' (free_pages, order<N>, unusable<N> with N < %d)",
+                        field, BUDDY_MAX_ORDERS);
+        return 0;
+    }
+    case HK_MEMINFO: {
+        int mk = meminfo_key_parse(field);
+        if (mk < 0)
+            return fail(err, n, -EINVAL,
+                        "unknown meminfo field '%s' (MemTotal, MemFree, MemAvailable, Slab, "
+                        "SReclaimable, SUnreclaim, KReclaimable, VmallocUsed, VmallocTotal, "
+                        "Percpu)",
+                        field);
+        q->field = series_meminfo_field((enum meminfo_key)mk);
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+static bool entity_matches(const struct hq *q, const struct ring_entity *e)
+{
+    switch (q->kind) {
+    case HK_SLAB:
+        return e->kind == SK_SLAB && e->keylen == q->keylen &&
+               memcmp(e->key, q->key, q->keylen) == 0;
+    case HK_KMALLOC: {
+        char name[SLAB_NAME_MAX];
+        enum kmalloc_variant v;
+        uint64_t size;
+        if (e->kind != SK_SLAB || e->keylen >= SLAB_NAME_MAX)
+            return false;
+        memcpy(name, e->key, e->keylen);
+        name[e->keylen] = '\0';
+        return kmalloc_classify(name, &size, &v) && size == q->size &&
+               (q->total || v == q->variant);
+    }
+    case HK_VMALLOC: {
+        const char *caller, *module;
+        enum vmalloc_type t;
+        return e->kind == SK_VMALLOC &&
+               series_key_vmalloc_split(e->key, e->keylen, &caller, &module, &t) &&
+               (q->total || strcmp(caller, q->key) == 0);
+    }
+    case HK_BUDDY:
+        return e->kind == SK_BUDDY && e->keylen == q->keylen &&
+               memcmp(e->key, q->key, q->keylen) == 0;
+    case HK_MEMINFO:
+        return e->kind == SK_MEMINFO;
+    }
+    return false;
+}
+
+static int rematch(struct hq *q, const struct ring_state *st)
+{
+    struct ring_entity e;
+    size_t it = 0;
+
+    q->nslots = 0;
+    while (ring_state_next(st, &it, &e)) {
+        if (!entity_matches(q, &e))
+            continue;
+        if (q->nslots == q->cap) {
+            size_t nc = q->cap ? q->cap * 2 : 8;
+            unsigned *ns = realloc(q->slots, nc * sizeof(*ns));
+            if (!ns)
+                return -ENOMEM;
+            q->slots = ns;
+            q->cap = nc;
+        }
+        q->slots[q->nslots++] = e.slot;
+    }
+    if (q->nslots)
+        q->found = true;
+    q->gen = st->gen;
+    q->have_gen = true;
+    return 0;
+}
+
+static unsigned buddy_orders(const struct ring_entity *e)
+{
+    unsigned orders = 0;
+
+    for (unsigned o = 0; o < e->nfields && o < BUDDY_MAX_ORDERS; o++)
+        if (series_fm_has(e->fm, o))
+            orders = o + 1;
+    return orders;
+}
+
+/* The series' value in st; false when it has none there. */
+static bool evaluate(const struct hq *q, const struct ring_state *st, double *out)
+{
+    uint64_t sum = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < q->nslots; i++) {
+        struct ring_entity e;
+        const uint64_t *v;
+        uint64_t x;
+
+        if (!ring_state_slot(st, q->slots[i], &e))
+            continue;
+        v = e.val;
+        switch (q->kind) {
+        case HK_SLAB:
+        case HK_KMALLOC:
+            if (q->field == F_BYTES_TOTAL)
+                x = mul_sat(mul_sat(v[SF_SLAB_NUM_SLABS], v[SF_SLAB_PAGESPERSLAB]), st->page_size);
+            else if (q->field == F_BYTES_ACTIVE)
+                x = mul_sat(v[SF_SLAB_ACTIVE_OBJS], v[SF_SLAB_OBJSIZE]);
+            else
+                x = v[q->field];
+            break;
+        case HK_VMALLOC:
+            x = v[q->field];
+            break;
+        case HK_BUDDY: {
+            unsigned orders = buddy_orders(&e);
+            if (q->field == F_FREE_PAGES) {
+                x = series_buddy_free_pages(v, orders);
+            } else if (q->order >= orders) {
+                continue;
+            } else if (q->field == F_ORDER) {
+                x = v[q->order];
+            } else {
+                *out = series_buddy_unusable(v, orders, q->order) / 1000.0;
+                return true;
+            }
+            break;
+        }
+        case HK_MEMINFO:
+            if (!series_fm_has(e.fm, q->field))
+                continue;
+            x = v[q->field];
+            break;
+        default:
+            continue;
+        }
+        sum = add_sat(sum, x);
+        any = true;
+    }
+    *out = (double)sum;
+    return any;
+}
+
+static int query_cb(const struct ring_state *st, void *arg)
+{
+    struct hq *q = arg;
+    struct history_points *hp = q->out;
+    double v;
+
+    if (!q->have_gen || q->gen != st->gen) {
+        q->err = rematch(q, st);
+        if (q->err < 0)
+            return 1;
+    }
+    if (!((st->src_mask >> hkind_src[q->kind]) & 1u) || !evaluate(q, st, &v))
+        return 0;
+    if (hp->n == hp->cap) {
+        size_t nc = hp->cap ? hp->cap * 2 : 256;
+        struct history_point *np = realloc(hp->v, nc * sizeof(*np));
+        if (!np) {
+            q->err = -ENOMEM;
+            return 1;
+        }
+        hp->v = np;
+        hp->cap = nc;
+    }
+    hp->v[hp->n].wall_ns = st->wall_ns;
+    hp->v[hp->n].value = v;
+    hp->n++;
+    return 0;
+}
+
+enum ring_tier history_pick_tier(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns)
+{
+    uint64_t win = window_s > UINT64_MAX / 1000000000u ? UINT64_MAX : window_s * 1000000000u;
+    uint64_t from = now_wall_ns > win ? now_wall_ns - win : 0;
+    struct ring_tier_info f, c;
+
+    ring_reader_tier_info(rd, RING_FULL, &f);
+    ring_reader_tier_info(rd, RING_COARSE, &c);
+    if (!f.records)
+        return c.records ? RING_COARSE : RING_FULL;
+    if (f.oldest_wall_ns <= from || f.dropped == 0 || !c.records)
+        return RING_FULL;
+    /* the coarse tier reaches furthest back even when it does not cover the whole window */
+    return RING_COARSE;
+}
+
+int history_query(struct ring_reader *rd, const char *kind, const char *name, const char *field,
+                  uint64_t window_s, uint64_t now_wall_ns, struct history_points *out, char *err,
+                  size_t err_len)
+{
+    uint64_t win = window_s > UINT64_MAX / 1000000000u ? UINT64_MAX : window_s * 1000000000u;
+    uint64_t from = now_wall_ns > win ? now_wall_ns - win : 0;
+    struct hq q;
+    int r;
+
+    if (err && err_len)
+        err[0] = '\0';
+    out->n = 0;
+    out->is_fraction = false;
+    out->tier = RING_FULL;
+    memset(&q, 0, sizeof(q));
+    if (!kind || !name || !field)
+        return fail(err, err_len, -EINVAL, "history needs a kind, a name and a field");
+    r = parse_query(&q, kind, name, field, err, err_len);
+    if (r < 0)
+        return r;
+    out->is_fraction = q.kind == HK_BUDDY && q.field == F_UNUSABLE;
+    out->tier = history_pick_tier(rd, window_s, now_wall_ns);
+    q.out = out;
+    r = ring_reader_walk(rd, out->tier, from, now_wall_ns, query_cb, &q);
+    free(q.slots);
+    if (q.err < 0 || r < 0) {
+        out->n = 0;
+        r = q.err < 0 ? q.err : r;
+        return fail(err, err_len, r, "cannot read the ring: %s", strerror(-r));
+    }
+    if (!q.found) {
+        switch (q.kind) {
+        case HK_SLAB:
+            return fail(err, err_len, -ENOENT, "no slab cache '%s' in the last %llus", name,
+                        (unsigned long long)window_s);
+        case HK_KMALLOC:
+            return fail(err, err_len, -ENOENT, "no kmalloc class '%s' in the last %llus", name,
+                        (unsigned long long)window_s);
+        case HK_VMALLOC:
+            return fail(err, err_len, -ENOENT, "no vmalloc caller '%s' in the last %llus", name,
+                        (unsigned long long)window_s);
+        case HK_BUDDY:
+            return fail(err, err_len, -ENOENT, "no buddy zone '%s' in the last %llus", name,
+                        (unsigned long long)window_s);
+        case HK_MEMINFO:
+            return fail(err, err_len, -ENOENT, "no meminfo in the last %llus",
+                        (unsigned long long)window_s);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,241 @@
+/*
+ * ring: the persistent history of kmemwatchd, a file shared between one
+ * writer (the daemon) and any number of readers (kmemtop, kmemctl) in other
+ * processes.  The on-disk layout is specified in docs/FORMAT.md; this header
+ * is the programming interface.
+ *
+ * Two tiers, each a circular log of variable-length records:
+ *   full    one record per sample, storing only the series that changed,
+ *           with a keyframe (every present series, absolute) every so often
+ *           so that any time can be reached without replaying from the start;
+ *   coarse  one record per wall-clock minute: last, min and max of every series.
+ * Entity names (cache names, vmalloc callers, zones) live once in an entity
+ * table; records refer to them by slot number.
+ *
+ * Writers and readers never block each other.  Every record ends with a
+ * sequence number stored last (release); readers copy a record, re-check the
+ * sequence number and the CRC, and treat a record that changed under them as
+ * gone.  Nothing in here logs: errors are negative errno values and, where a
+ * person needs to know more, a sentence in a caller-supplied buffer.
+ */
+#ifndef KMW_RING_H
+#define KMW_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sampler.h"
+#include "series.h"
+
+/* docs/FORMAT.md "Versioning": any layout change bumps this. */
+#define RING_FORMAT_VERSION 1
+
+#define RING_DEFAULT_FULL_BYTES (64ull << 20)
+#define RING_DEFAULT_COARSE_BYTES (16ull << 20)
+/* Header page + this many 64-byte entity slots = exactly 1 MiB. */
+#define RING_DEFAULT_SLOTS 16320u
+/* Smallest tier ring_open accepts in a configuration (exported files may be smaller). */
+#define RING_MIN_TIER_BYTES (64ull << 10)
+
+struct ring_config {
+    uint64_t full_bytes;   /* full-tier data area; 0 = RING_DEFAULT_FULL_BYTES */
+    uint64_t coarse_bytes; /* coarse-tier data area; 0 = RING_DEFAULT_COARSE_BYTES */
+    uint32_t entity_slots; /* 64-byte entity-table slots; 0 = RING_DEFAULT_SLOTS */
+};
+
+enum ring_tier { RING_FULL, RING_COARSE };
+#define RING_NTIERS 2
+
+struct ring_stats {
+    uint64_t file_bytes;
+    uint64_t full_records, coarse_records;       /* retained */
+    uint64_t full_bytes_used, coarse_bytes_used; /* retained record bytes, padding included */
+    uint64_t full_capacity, coarse_capacity;     /* data area sizes */
+    uint64_t full_oldest_wall_ns, full_newest_wall_ns;     /* 0 when empty */
+    uint64_t coarse_oldest_wall_ns, coarse_newest_wall_ns; /* oldest = first usable keyframe */
+    uint64_t full_dropped, coarse_dropped;       /* records overwritten so far */
+    uint64_t full_keyframes, coarse_keyframes;   /* retained */
+    double full_bytes_per_sample;                /* bytes_used / records */
+    double coarse_bytes_per_record;              /* coarse: bytes per minute */
+    uint32_t slots_total;
+    uint32_t slots_used;         /* entity + continuation slots holding a name */
+    uint32_t entities_present;   /* in the newest full record */
+    uint64_t entities_dropped;   /* entity samples not stored because the table was full */
+};
+
+/* ---- writer ---------------------------------------------------------------------------- */
+
+struct ring;
+
+/*
+ * Open or create the ring file at path (cfg NULL = defaults) for writing and
+ * take an exclusive lock on it (-EBUSY when another writer holds it).
+ *
+ * An existing file is validated and recovered: the newest valid record is
+ * found by following records from the header's hints and checking every
+ * sequence number and CRC, so a record torn by a crash is dropped and all
+ * earlier history kept.  A file that is corrupt, truncated, from another
+ * layout version or not a ring at all is renamed to <path>.corrupt-<unix
+ * time>, a new ring is started, and note receives one sentence saying so.
+ * An existing valid file keeps its own sizes; when cfg asks for different
+ * ones the file is rebuilt at the new size (newest records kept) and note
+ * says so.  Otherwise note[0] = '\0'.
+ *
+ * Fails only on I/O errors (-EACCES, -ENOSPC, -EROFS, ...), never because of
+ * the file's contents.
+ */
+int ring_open(struct ring **out, const char *path, const struct ring_config *cfg, char *note,
+              size_t note_len);
+
+/*
+ * Append one sample.  The sources in src_mask were sampled into sm this tick;
+ * the data of those that succeeded (src_mask & ~err_mask) replaces the
+ * stored state of that source, entities missing from it become absent.
+ * Sources outside src_mask keep their state.  err_mask = sources whose read
+ * failed this tick (their state is kept too).  Read durations come from
+ * sm->src[s].read_ns.  0, or -EFBIG when the state is too large for a tier
+ * (nothing stored), -ENOMEM.
+ */
+int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, unsigned err_mask,
+                uint64_t wall_ns, uint64_t mono_ns);
+
+int ring_sync(struct ring *r);     /* msync + fsync; for SIGTERM and tests */
+int ring_fd(const struct ring *r); /* the writer's descriptor (read-write) */
+void ring_close(struct ring *r);   /* writes the pending minute's coarse record; no msync */
+void ring_stats(const struct ring *r, struct ring_stats *st);
+
+/*
+ * Benchmark and test helper: append n synthetic samples of a simulated idle
+ * machine, one per second from start_wall_ns, starting from the parsed
+ * contents of base.  Per sample about 13 slab numbers of the 20 busiest
+ * caches change (active_objs; a slab more or less moves num_slabs,
+ * active_slabs and num_objs together), five buddy orders of the largest zone
+ * and six meminfo keys move, and vmallocinfo is sampled every fifth second
+ * with an occasional area more or less.  Deterministic for a given seed.
+ */
+int ring_fill_idle(struct ring *r, const struct sampler *base, uint64_t n, uint64_t start_wall_ns,
+                   uint32_t seed);
+
+/* ---- reader ---------------------------------------------------------------------------- */
+
+struct ring_reader;
+
+/*
+ * Map the ring behind fd read-only (fd is dup'ed; the caller keeps its own).
+ * Validates the header; on failure returns -EINVAL (or an I/O error) with a
+ * sentence in err.  Safe while a writer in another process appends.
+ */
+int ring_reader_open(struct ring_reader **out, int fd, char *err, size_t err_len);
+/* Same, by path. */
+int ring_reader_open_path(struct ring_reader **out, const char *path, char *err, size_t err_len);
+void ring_reader_close(struct ring_reader *rd);
+
+/* Page size of the machine the samples came from (bytes_total); 0 if not yet known. */
+uint32_t ring_reader_page_size(const struct ring_reader *rd);
+
+struct ring_tier_info {
+    uint64_t records;        /* retained */
+    uint64_t dropped;        /* overwritten so far: 0 means nothing was lost yet */
+    uint64_t oldest_wall_ns; /* first usable keyframe; 0 if empty */
+    uint64_t newest_wall_ns;
+    uint64_t capacity;       /* data area bytes */
+    uint64_t used;           /* retained bytes */
+};
+int ring_reader_tier_info(struct ring_reader *rd, enum ring_tier t, struct ring_tier_info *ti);
+
+/* Oldest usable (first keyframe after the tail) and newest wall time of a tier; 0 if empty. */
+int ring_reader_span(struct ring_reader *rd, enum ring_tier t, uint64_t *oldest_wall_ns,
+                     uint64_t *newest_wall_ns);
+
+/*
+ * The state reconstructed at one record: every present entity with its
+ * fields.  Valid only during the walk callback that received it.
+ */
+struct ring_state_priv;
+struct ring_state {
+    enum ring_tier tier;
+    uint64_t seq;           /* the record's sequence number in its tier */
+    uint64_t wall_ns;       /* CLOCK_REALTIME of the sample (coarse: the minute's last) */
+    uint64_t mono_ns;
+    unsigned src_mask;      /* sources stored by this record (read successfully) */
+    unsigned err_mask;      /* sources whose read failed (coarse: in any sample of the minute) */
+    unsigned have_mask;     /* sources with data in the state (stored at least once) */
+    uint32_t read_us[SRC_N]; /* read+parse time of each source in src|err (coarse: the maximum) */
+    uint32_t nsamples;      /* full: 1; coarse: samples folded into the minute */
+    bool keyframe;
+    uint32_t page_size;
+    uint64_t gen;           /* changes whenever the set of present entities changes */
+    const struct ring_state_priv *priv;
+};
+
+/* One present entity of a state; pointers valid like the state. */
+struct ring_entity {
+    int kind;               /* enum series_kind */
+    unsigned slot;          /* entity-table slot; stable while the entity is present */
+    const char *key;        /* not NUL-terminated (SK_VMALLOC keys contain NULs) */
+    size_t keylen;
+    unsigned nfields;
+    const uint64_t *fm;     /* [2] field presence bits (series_fm_has) */
+    const uint64_t *val;    /* [nfields] last value; 0 where absent */
+    const uint64_t *min;    /* [nfields] coarse: minimum over the minute; full: == val */
+    const uint64_t *max;
+};
+
+/* Iterate present entities in slot order: *it = 0 to start; false at the end. */
+bool ring_state_next(const struct ring_state *st, size_t *it, struct ring_entity *e);
+/* The entity in slot, if present. */
+bool ring_state_slot(const struct ring_state *st, unsigned slot, struct ring_entity *e);
+/* Find by kind and key (linear). */
+bool ring_state_find(const struct ring_state *st, int kind, const char *key, size_t keylen,
+                     struct ring_entity *e);
+
+/*
+ * Walk the records of tier t from the keyframe at or before from_wall_ns up
+ * to to_wall_ns (0 = no limit), calling cb for each record whose wall time is
+ * >= from_wall_ns, oldest first.  A record overwritten or torn while it is
+ * read is skipped by resuming at the next keyframe; records are never
+ * delivered twice or out of order.  Returns 0, cb's first non-zero return
+ * value, or a negative errno.
+ */
+int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                     uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
+                     void *arg);
+
+/*
+ * Fill the parsed structs of sm (slab, kmalloc, vmalloc, buddy, meminfo,
+ * page_size, valid = have_mask) from a state so the report_* builders work on
+ * history.  sm must come from ring_sampler_init() or sampler_init(); its
+ * storage is reused.  Tables list entities in entity-slot order, which is the
+ * order of first appearance on a machine whose set of caches does not change.
+ * Coarse states give the minute's last values.  0 or -ENOMEM.
+ */
+int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm);
+/* An empty sampler with every source closed, for ring_state_to_sampler; free with sampler_fini. */
+void ring_sampler_init(struct sampler *sm);
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+/*
+ * Build a ring at out_path from a directory of snapshots: every subdirectory
+ * of dir, in name order, holding slabinfo, vmallocinfo, buddyinfo, meminfo
+ * and time_ns (CLOCK_REALTIME ns; monotonic time is set equal to it); a
+ * pagesize file in the snapshot or in dir sets the page size (default: this
+ * machine's).  A snapshot whose file fails to parse is stored with that
+ * source in err_mask.  cfg NULL sizes the file to fit; otherwise the budgets
+ * apply (and the oldest snapshots may be overwritten).  The file is written
+ * under a temporary name and renamed into place.
+ */
+int ring_import_dir(const char *dir, const char *out_path, const struct ring_config *cfg, char *err,
+                    size_t err_len);
+
+/*
+ * Write the full-tier records with from_wall_ns <= wall <= to_wall_ns (to 0 =
+ * up to the newest) to a new ring at out_path, sized to fit; the coarse tier
+ * of the new file is rebuilt from them.  The first record is a keyframe.
+ * -ENOENT with a message when the window holds no record.
+ */
+int ring_export(struct ring_reader *rd, uint64_t from_wall_ns, uint64_t to_wall_ns,
+                const char *out_path, char *err, size_t err_len);
+
+#endif

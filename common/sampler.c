@@ -1,0 +1,164 @@
+#include "sampler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const src_names[SRC_N] = {
+    [SRC_SLABINFO] = "slabinfo",
+    [SRC_VMALLOCINFO] = "vmallocinfo",
+    [SRC_BUDDYINFO] = "buddyinfo",
+    [SRC_MEMINFO] = "meminfo",
+};
+
+const char *src_name(enum src_id s)
+{
+    return (unsigned)s < SRC_N ? src_names[s] : "?";
+}
+
+int src_parse(const char *name)
+{
+    for (int i = 0; i < SRC_N; i++)
+        if (strcmp(name, src_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* errmsg = "<path>[:<line>]: <reason>" (composed in a copy: path lives in the same struct) */
+static void src_set_error(struct source *src, unsigned line, const char *reason)
+{
+    char tmp[sizeof(src->errmsg)];
+
+    if (line)
+        snprintf(tmp, sizeof(tmp), "%s:%u: %s", src->pf.path, line, reason);
+    else
+        snprintf(tmp, sizeof(tmp), "%s: %s", src->pf.path, reason);
+    memcpy(src->errmsg, tmp, sizeof(tmp));
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int src_open(struct sampler *sm, enum src_id s)
+{
+    struct source *src = &sm->src[s];
+    char why[128];
+    int r = procfile_open(&src->pf, sm->proc_root, src_names[s]);
+
+    if (r < 0) {
+        src->err = r;
+        src_set_error(src, 0, procfile_strerror(r, src_names[s], why, sizeof(why)));
+    }
+    return r;
+}
+
+int sampler_init(struct sampler *sm, const char *proc_root, unsigned wanted, uint64_t page_size)
+{
+    int opened = 0;
+
+    memset(sm, 0, sizeof(*sm));
+    snprintf(sm->proc_root, sizeof(sm->proc_root), "%s", proc_root);
+    sm->page_size = page_size;
+    sm->wanted = wanted & SRC_ALL;
+    slab_info_init(&sm->slab);
+    kmalloc_table_init(&sm->kmalloc);
+    vmalloc_info_init(&sm->vmalloc);
+    buddy_info_init(&sm->buddy);
+    for (int s = 0; s < SRC_N; s++) {
+        procfile_init(&sm->src[s].pf);
+        if ((sm->wanted & SRC_BIT(s)) && src_open(sm, (enum src_id)s) == 0)
+            opened++;
+    }
+    return opened;
+}
+
+static int parse_source(struct sampler *sm, enum src_id s, struct perr *pe)
+{
+    const char *buf = sm->src[s].pf.buf;
+    size_t len = sm->src[s].pf.len;
+    int r;
+
+    switch (s) {
+    case SRC_SLABINFO:
+        r = slab_parse(buf, len, sm->page_size, &sm->slab, pe);
+        if (r == 0)
+            r = kmalloc_build(&sm->slab, &sm->kmalloc);
+        return r;
+    case SRC_VMALLOCINFO:
+        return vmalloc_parse(buf, len, &sm->vmalloc, pe);
+    case SRC_BUDDYINFO:
+        return buddy_parse(buf, len, &sm->buddy, pe);
+    case SRC_MEMINFO:
+        return meminfo_parse(buf, len, &sm->meminfo, pe);
+    case SRC_N:
+        break;
+    }
+    return -EINVAL;
+}
+
+int sampler_read(struct sampler *sm, enum src_id s)
+{
+    struct source *src = &sm->src[s];
+    struct perr pe = { 0, "" };
+    uint64_t t0;
+    char why[128];
+    int r;
+
+    if (!(sm->wanted & SRC_BIT(s)))
+        return -EINVAL;
+    sm->valid &= ~SRC_BIT(s);
+    if (src->pf.fd < 0 && (r = src_open(sm, s)) < 0) {
+        src->failures++;
+        return r;
+    }
+    t0 = now_ns();
+    r = procfile_read(&src->pf);
+    if (r < 0) {
+        src_set_error(src, 0, procfile_strerror(r, src_names[s], why, sizeof(why)));
+        goto fail;
+    }
+    r = parse_source(sm, s, &pe);
+    if (r == -EINVAL) {
+        src_set_error(src, pe.line, pe.msg);
+        goto fail;
+    } else if (r < 0) {
+        src_set_error(src, 0, strerror(-r));
+        goto fail;
+    }
+    src->read_ns = now_ns() - t0;
+    src->err = 0;
+    src->errmsg[0] = '\0';
+    src->reads++;
+    sm->valid |= SRC_BIT(s);
+    return 0;
+fail:
+    src->read_ns = now_ns() - t0;
+    src->err = r;
+    src->failures++;
+    return r;
+}
+
+int sampler_read_all(struct sampler *sm)
+{
+    int failed = 0;
+
+    for (int s = 0; s < SRC_N; s++)
+        if ((sm->wanted & SRC_BIT(s)) && sampler_read(sm, (enum src_id)s) < 0)
+            failed++;
+    return failed;
+}
+
+void sampler_fini(struct sampler *sm)
+{
+    for (int s = 0; s < SRC_N; s++)
+        procfile_close(&sm->src[s].pf);
+    slab_info_free(&sm->slab);
+    kmalloc_table_free(&sm->kmalloc);
+    vmalloc_info_free(&sm->vmalloc);
+    buddy_info_free(&sm->buddy);
+}

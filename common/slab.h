@@ -1,0 +1,75 @@
+/*
+ * slab: parser for /proc/slabinfo (SLUB and SLAB, format 2.0, 2.1 and
+ * "2.1 (statistics)").
+ *
+ * Accepted header first lines: "slabinfo - version: 2.0", "... 2.1",
+ * "... 2.1 (statistics)"; anything else is an error.  The second line is the
+ * "# name ..." column header.  Each row is
+ *
+ *   name active_objs num_objs objsize objperslab pagesperslab
+ *     : tunables limit batchcount sharedfactor
+ *     : slabdata active_slabs num_slabs sharedavail
+ *     [: globalstat ... : cpustat ...]          (statistics format; ignored)
+ *
+ * Duplicate names are kept as separate rows; the n-th occurrence (n >= 2) of a
+ * name is renamed "name#n" here, so every consumer (JSON, history, metrics)
+ * sees the same distinct names.
+ */
+#ifndef KMW_SLAB_H
+#define KMW_SLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define SLAB_NAME_MAX 128
+
+struct slab_cache {
+    char name[SLAB_NAME_MAX];
+    uint64_t active_objs;
+    uint64_t num_objs;
+    uint64_t objsize;
+    uint64_t objperslab;
+    uint64_t pagesperslab;
+    uint64_t limit;
+    uint64_t batchcount;
+    uint64_t sharedfactor;
+    uint64_t active_slabs;
+    uint64_t num_slabs;
+    uint64_t sharedavail;
+    /* derived */
+    uint64_t bytes_total;   /* num_slabs * pagesperslab * page_size */
+    uint64_t bytes_active;  /* active_objs * objsize */
+};
+
+/* Private to slab.c: the duplicate-name hash set. */
+struct slab_name_slot;
+
+struct slab_info {
+    unsigned version_major;
+    unsigned version_minor;
+    int statistics;         /* "2.1 (statistics)" */
+    size_t n;
+    size_t cap;
+    struct slab_cache *caches; /* file order */
+    /* private: name set used to rename duplicates, kept between parses */
+    struct slab_name_slot *name_slots;
+    size_t name_nslots;     /* 0 or a power of two */
+};
+
+void slab_info_init(struct slab_info *si);
+void slab_info_free(struct slab_info *si);
+
+/*
+ * Parse buf[0..len) into si (previous contents replaced; storage reused).
+ * page_size is used for bytes_total.  Returns 0, -EINVAL with err set, or
+ * -ENOMEM.  On failure si->n is 0: a half-parsed table is never exposed.
+ */
+int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
+               struct perr *err);
+
+/* Index of a cache by (possibly "#n"-suffixed) name, or -1. */
+long slab_find(const struct slab_info *si, const char *name);
+
+#endif

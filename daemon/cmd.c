@@ -1,0 +1,343 @@
+/*
+ * cmd: the protocol's commands (common/proto.h, docs/PROTOCOL.md).
+ *
+ * Handlers answer from what the daemon already holds: the latest parsed
+ * sample and the ring.  None of them reads /proc, so a flood of requests
+ * never changes what or when the daemon samples.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "history.h"
+#include "loop.h"
+#include "proto.h"
+#include "report.h"
+#include "ring.h"
+#include "server.h"
+#include "util.h"
+
+/* Latest-sample commands and the watch kinds share this table. */
+static const struct {
+    const char *name;
+    enum src_id src;
+} kinds[] = {
+    { "slab", SRC_SLABINFO },
+    { "kmalloc", SRC_SLABINFO },
+    { "vmalloc", SRC_VMALLOCINFO },
+    { "buddy", SRC_BUDDYINFO },
+    { "meminfo", SRC_MEMINFO },
+};
+
+static int kind_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+        if (strcmp(kinds[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* unix time in seconds with millisecond resolution */
+static json_t *unix_time(uint64_t wall_ns)
+{
+    return json_real(floor((double)wall_ns / 1e6) / 1e3);
+}
+
+static json_t *kind_report(int k)
+{
+    switch (kinds[k].src) {
+    case SRC_SLABINFO:
+        return k == 0 ? report_slab(&D.sm.slab) : report_kmalloc(&D.sm.kmalloc);
+    case SRC_VMALLOCINFO:
+        return report_vmalloc(&D.sm.vmalloc);
+    case SRC_BUDDYINFO:
+        return report_buddy(&D.sm.buddy);
+    case SRC_MEMINFO:
+        return report_meminfo(&D.sm.meminfo);
+    case SRC_N:
+        break;
+    }
+    return NULL;
+}
+
+/* {"ok":true, <report>, "time":T} or NULL with err set */
+static json_t *latest(int k, char *err, size_t errlen)
+{
+    enum src_id s = kinds[k].src;
+    json_t *o;
+
+    if (!sampler_valid(&D.sm, s)) {
+        if (D.sm.src[s].errmsg[0])
+            snprintf(err, errlen, "%s: no current sample: %s", src_name(s), D.sm.src[s].errmsg);
+        else
+            snprintf(err, errlen, "%s: no sample yet", src_name(s));
+        return NULL;
+    }
+    o = kind_report(k);
+    if (!o) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_object_set_new(o, "ok", json_true());
+    json_object_set_new(o, "time", unix_time(D.sched[s].last_wall_ns));
+    return o;
+}
+
+static void cmd_latest(struct client *c, int k)
+{
+    char err[512];
+    json_t *o = latest(k, err, sizeof(err));
+
+    if (o)
+        client_send_json(c, o);
+    else
+        client_send_error(c, "%s", err);
+}
+
+static void cmd_hello(struct client *c)
+{
+    json_t *o = json_object(), *srcs = json_object();
+    struct ring_stats rs;
+
+    for (int s = 0; s < SRC_N; s++) {
+        const struct sched *sc = &D.sched[s];
+        json_t *so = json_object();
+        json_object_set_new(so, "interval", json_real((double)sc->interval_ns / 1e9));
+        json_object_set_new(so, "last", sc->last_wall_ns ? unix_time(sc->last_wall_ns) : json_null());
+        json_object_set_new(so, "samples", json_integer((json_int_t)sc->samples));
+        json_object_set_new(so, "late", json_integer((json_int_t)sc->late));
+        json_object_set_new(so, "errors", json_integer((json_int_t)sc->errors));
+        json_object_set_new(so, "error", D.sm.src[s].err ? json_string(D.sm.src[s].errmsg) : json_null());
+        json_object_set_new(srcs, src_name((enum src_id)s), so);
+    }
+    json_object_set_new(o, "ok", json_true());
+    json_object_set_new(o, "protocol", json_integer(PROTO_VERSION));
+    json_object_set_new(o, "version", json_string(KMW_VERSION));
+    json_object_set_new(o, "sources", srcs);
+    json_object_set_new(o, "started", unix_time(D.start_wall_ns));
+    json_object_set_new(o, "clients", json_integer(server_nclients()));
+    if (D.ring) {
+        ring_stats(D.ring, &rs);
+        json_object_set_new(o, "ring", json_pack("{s:I,s:I,s:I,s:o,s:o}", "records", (json_int_t)rs.full_records,
+                                                  "coarse_records", (json_int_t)rs.coarse_records,
+                                                  "file_bytes", (json_int_t)rs.file_bytes,
+                                                  "oldest", rs.full_oldest_wall_ns ? unix_time(rs.full_oldest_wall_ns) : json_null(),
+                                                  "coarse_oldest", rs.coarse_oldest_wall_ns ? unix_time(rs.coarse_oldest_wall_ns) : json_null()));
+    } else {
+        json_object_set_new(o, "ring", json_null());
+    }
+    client_send_json(c, o);
+}
+
+static void cmd_history(struct client *c, int argc, char **argv)
+{
+    uint64_t window = 600;
+    struct history_points pts;
+    char err[256];
+    json_t *arr, *o;
+    int r;
+
+    if (argc < 4 || argc > 5) {
+        client_send_error(c, "usage: history KIND NAME FIELD [DURATION]");
+        return;
+    }
+    if (argc == 5 && (parse_duration(argv[4], &window) < 0 || window == 0 || window > 400ull * 86400)) {
+        client_send_error(c, "history: '%s' is not a duration (seconds, or with s, m, h, d, w; at most 400d)",
+                          argv[4]);
+        return;
+    }
+    if (!D.reader) {
+        client_send_error(c, "history: no ring (see the daemon's log)");
+        return;
+    }
+    memset(&pts, 0, sizeof(pts));
+    r = history_query(D.reader, argv[1], argv[2], argv[3], window, loop_wall_ns(), &pts, err, sizeof(err));
+    if (r < 0) {
+        client_send_error(c, "history: %s", err);
+        return;
+    }
+    arr = json_array();
+    for (size_t i = 0; arr && i < pts.n; i++) {
+        json_t *v = pts.is_fraction ? json_real(pts.v[i].value) : json_integer((json_int_t)pts.v[i].value);
+        json_array_append_new(arr, json_pack("[o,o]", unix_time(pts.v[i].wall_ns), v));
+    }
+    o = json_pack("{s:b,s:o,s:I,s:s}", "ok", 1, "points", arr, "window", (json_int_t)window, "tier",
+                  pts.tier == RING_FULL ? "full" : "coarse");
+    history_points_free(&pts);
+    client_send_json(c, o);
+}
+
+static void cmd_watch(struct client *c, int argc, char **argv)
+{
+    unsigned mask = 0;
+
+    for (int i = 1; i < argc; i++) {
+        int k = kind_find(argv[i]);
+        if (k < 0) {
+            client_send_error(c, "watch: unknown kind '%s' (slab, kmalloc, vmalloc, buddy, meminfo)", argv[i]);
+            return;
+        }
+        mask |= 1u << k;
+    }
+    client_send_json(c, json_pack("{s:b,s:s}", "ok", 1, "event", "watching"));
+    client_watch(c, mask);
+}
+
+static void cmd_ring(struct client *c)
+{
+    struct ring_stats rs;
+
+    if (!D.ring || D.ring_ro_fd < 0) {
+        client_send_error(c, "ring: no ring (see the daemon's log)");
+        return;
+    }
+    ring_stats(D.ring, &rs);
+    client_send_with_fd(c, json_pack("{s:b,s:{s:s,s:I,s:i}}", "ok", 1, "ring", "path", D.ring_path, "size",
+                                     (json_int_t)rs.file_bytes, "format", RING_FORMAT_VERSION),
+                        D.ring_ro_fd);
+}
+
+char *cmd_metrics_text(size_t *len)
+{
+    struct metrics_extra x;
+    struct metrics_opts mo = {
+        .cache_include = D.have_include ? &D.cache_include : NULL,
+        .cache_exclude = D.have_exclude ? &D.cache_exclude : NULL,
+        .vmalloc_top = (unsigned)D.conf.metrics_vmalloc_top,
+    };
+    char *buf = NULL;
+    FILE *f;
+
+    memset(&x, 0, sizeof(x));
+    for (int s = 0; s < SRC_N; s++) {
+        x.src[s].samples = D.sched[s].samples;
+        x.src[s].errors = D.sched[s].errors;
+        x.src[s].late = D.sched[s].late;
+        x.src[s].read_seconds = (double)D.sm.src[s].read_ns / 1e9;
+        x.src[s].up = sampler_valid(&D.sm, (enum src_id)s);
+    }
+    x.uptime_seconds = (double)(loop_now_ns() - D.start_mono_ns) / 1e9;
+    x.clients = server_nclients();
+    if (D.ring) {
+        struct ring_stats rs;
+        ring_stats(D.ring, &rs);
+        x.ring_bytes = rs.file_bytes;
+    }
+    f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    if (metrics_write(f, &D.sm, &mo, &x) < 0) {
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void cmd_metrics(struct client *c)
+{
+    size_t len;
+    char *text = cmd_metrics_text(&len);
+
+    if (!text) {
+        client_send_error(c, "metrics: out of memory");
+        return;
+    }
+    client_send_text(c, text, len);
+    client_send_text(c, PROTO_METRICS_END "\n", sizeof(PROTO_METRICS_END));
+    free(text);
+}
+
+static const char *const command_names[] = {
+    "hello", "slab", "kmalloc", "vmalloc", "buddy", "meminfo", "history", "watch", "ring", "metrics",
+};
+
+void cmd_handle(struct client *c, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    int k = kind_find(cmd);
+
+    if (k >= 0) {
+        if (argc > 1) {
+            client_send_error(c, "%s takes no arguments", cmd);
+            return;
+        }
+        cmd_latest(c, k);
+    } else if (strcmp(cmd, "hello") == 0) {
+        cmd_hello(c);
+    } else if (strcmp(cmd, "history") == 0) {
+        cmd_history(c, argc, argv);
+    } else if (strcmp(cmd, "watch") == 0) {
+        cmd_watch(c, argc, argv);
+    } else if (strcmp(cmd, "ring") == 0) {
+        cmd_ring(c);
+    } else if (strcmp(cmd, "metrics") == 0) {
+        cmd_metrics(c);
+    } else {
+        char list[256] = "";
+        for (size_t i = 0; i < ARRAY_SIZE(command_names); i++) {
+            strcat(list, i ? ", " : "");
+            strcat(list, command_names[i]);
+        }
+        client_send_error(c, "unknown command '%.64s' (commands: %s)", cmd, list);
+    }
+}
+
+/*
+ * One event line per record, with the reports each watcher named.  Reports
+ * are built once per record, on first use, and shared by reference between
+ * the watchers' lines.
+ */
+struct notify_ctx {
+    json_t *event;
+    json_t *rep[ARRAY_SIZE(kinds)];
+    bool tried[ARRAY_SIZE(kinds)];
+};
+
+static void notify_one(struct client *c, void *arg)
+{
+    struct notify_ctx *nc = arg;
+    json_t *o = json_copy(nc->event);
+    unsigned mask = client_watch_kinds(c);
+    char err[512];
+
+    for (size_t k = 0; o && k < ARRAY_SIZE(kinds); k++) {
+        if (!(mask & (1u << k)) || !(D.last_mask & SRC_BIT(kinds[k].src)))
+            continue;
+        if (!nc->tried[k]) {
+            nc->tried[k] = true;
+            nc->rep[k] = latest((int)k, err, sizeof(err));
+            if (nc->rep[k])
+                json_object_del(nc->rep[k], "ok");
+        }
+        if (nc->rep[k])
+            json_object_set(o, kinds[k].name, nc->rep[k]);
+    }
+    client_send_json(c, o);
+}
+
+void cmd_notify_watchers(void)
+{
+    struct notify_ctx nc;
+    json_t *srcs = json_array();
+
+    memset(&nc, 0, sizeof(nc));
+    for (int s = 0; s < SRC_N; s++)
+        if (D.last_mask & SRC_BIT(s))
+            json_array_append_new(srcs, json_string(src_name((enum src_id)s)));
+    nc.event = json_pack("{s:b,s:s,s:o,s:I,s:o}", "ok", 1, "event", "sample", "time", unix_time(D.last_wall_ns),
+                         "seq", (json_int_t)D.seq, "sources", srcs);
+    if (!nc.event)
+        return;
+    server_foreach_watcher(notify_one, &nc);
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
+        json_decref(nc.rep[k]);
+    json_decref(nc.event);
+}

@@ -1,0 +1,485 @@
+/*
+ * kmemwatchd: samples the kernel-memory /proc files on a fixed schedule into
+ * a persistent ring and serves it over a Unix socket.
+ *
+ * Start-up order matters: as root, open the /proc files, the ring and the
+ * socket; then drop to the unprivileged user (the kept-open descriptors and
+ * the shared mapping still work); then take the first sample, and only then
+ * tell systemd READY=1.
+ *
+ * One thread, one wait point (loop.c).  All sources share one timer: a tick
+ * samples every source whose absolute deadline has come and appends one
+ * record, so the 1-second sources land in one record instead of three.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "notify.h"
+#include "proto.h"
+#include "ring.h"
+#include "server.h"
+
+#define NSEC 1000000000ull
+/* sources due within this much of each other are read in the same tick */
+#define TICK_SLACK_NS (2 * 1000000ull)
+
+struct daemon D;
+
+/* Options given on the command line, re-applied over the file on SIGHUP. */
+static struct {
+    int n;
+    const char *key[32];
+    const char *value[32];
+} cli;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: kmemwatchd [OPTIONS]\n"
+            "Sample kernel memory (/proc/slabinfo, vmallocinfo, buddyinfo, meminfo) into a\n"
+            "persistent history ring and serve it on a Unix socket.  Runs in the foreground.\n"
+            "\nOptions:\n"
+            "  --socket PATH        socket (default %s)\n"
+            "  --state-dir DIR      where the ring lives (default /var/lib/kmemwatch)\n"
+            "  --proc-root DIR      read DIR/slabinfo etc. instead of /proc\n"
+            "  --interval SECONDS   interval of every source (default 1; vmallocinfo 5)\n"
+            "  --user USER          drop privileges to USER after start-up (default kmemwatch;\n"
+            "                       'root' keeps root, with a warning)\n"
+            "  --config FILE        configuration (default %s)\n"
+            "  --max-clients N      connection limit (default 1024)\n"
+            "  -h, --help           this help\n"
+            "  -V, --version        version\n"
+            "\nSignals: SIGHUP reloads the configuration, SIGTERM stops cleanly.\n",
+            PROTO_DEFAULT_SOCKET, CONF_DEFAULT_PATH);
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+/* Read the config file (a missing default file means defaults) and apply the command line. */
+static int load_conf(struct conf *c, char *err, size_t errlen)
+{
+    struct procfile pf;
+    struct perr pe = { 0, "" };
+    char msg[256];
+    int r;
+
+    conf_defaults(c);
+    procfile_init(&pf);
+    r = procfile_open(&pf, "", D.conf_path);
+    if (r == -ENOENT && !D.conf_path_given) {
+        r = 0;
+    } else if (r < 0 || (r = procfile_read(&pf)) < 0) {
+        snprintf(err, errlen, "%s: %s", D.conf_path, strerror(-r));
+    } else if ((r = conf_parse(pf.buf, pf.len, c, &pe)) < 0) {
+        snprintf(err, errlen, "%s:%u: %s", D.conf_path, pe.line, pe.msg);
+    }
+    procfile_close(&pf);
+    for (int i = 0; r == 0 && i < cli.n; i++) {
+        if (conf_set(c, cli.key[i], cli.value[i], msg, sizeof(msg)) < 0) {
+            snprintf(err, errlen, "--%s: %s", cli.key[i], msg);
+            r = -EINVAL;
+        }
+    }
+    return r;
+}
+
+static int compile_filters(const struct conf *c, char *err, size_t errlen)
+{
+    regex_t inc, exc;
+    bool hi = c->metrics_cache_include[0], he = c->metrics_cache_exclude[0];
+
+    if (hi && regcomp(&inc, c->metrics_cache_include, REG_EXTENDED | REG_NOSUB) != 0) {
+        snprintf(err, errlen, "metrics_cache_include: invalid regex '%s'", c->metrics_cache_include);
+        return -EINVAL;
+    }
+    if (he && regcomp(&exc, c->metrics_cache_exclude, REG_EXTENDED | REG_NOSUB) != 0) {
+        if (hi)
+            regfree(&inc);
+        snprintf(err, errlen, "metrics_cache_exclude: invalid regex '%s'", c->metrics_cache_exclude);
+        return -EINVAL;
+    }
+    if (D.have_include)
+        regfree(&D.cache_include);
+    if (D.have_exclude)
+        regfree(&D.cache_exclude);
+    D.have_include = hi;
+    D.have_exclude = he;
+    if (hi)
+        D.cache_include = inc;
+    if (he)
+        D.cache_exclude = exc;
+    return 0;
+}
+
+/* ---- sampling ----------------------------------------------------------- */
+
+static void tick(void *arg);
+
+static void schedule(void)
+{
+    uint64_t next = UINT64_MAX;
+
+    for (int s = 0; s < SRC_N; s++)
+        if (D.sched[s].deadline < next)
+            next = D.sched[s].deadline;
+    D.timer = loop_add_timer(next, tick, NULL);
+    if (D.timer < 0)
+        log_err("cannot schedule the next sample: %s", strerror((int)-D.timer));
+}
+
+static void update_status(void)
+{
+    char failing[512] = "";
+    size_t off = 0;
+
+    for (int s = 0; s < SRC_N; s++)
+        if (D.sm.src[s].err && off < sizeof(failing))
+            off += (size_t)snprintf(failing + off, sizeof(failing) - off, "; %s",
+                                    D.sm.src[s].errmsg);
+    notify_send("WATCHDOG=1\nSTATUS=%llu samples, %u clients%s", (unsigned long long)D.seq,
+                server_nclients(), failing);
+}
+
+static void tick(void *arg)
+{
+    uint64_t now = loop_now_ns(), wall = loop_wall_ns();
+    unsigned mask = 0, errs = 0;
+    int r;
+
+    (void)arg;
+    for (int s = 0; s < SRC_N; s++) {
+        struct sched *sc = &D.sched[s];
+
+        if (sc->deadline > now + TICK_SLACK_NS)
+            continue;
+        if (now > sc->deadline + NSEC / 10)
+            sc->late++;
+        mask |= SRC_BIT(s);
+        r = sampler_read(&D.sm, (enum src_id)s);
+        sc->samples++;
+        if (r < 0) {
+            errs |= SRC_BIT(s);
+            sc->errors++;
+            if (r != sc->last_err)
+                log_warn("%s", D.sm.src[s].errmsg);
+        } else {
+            sc->last_wall_ns = wall;
+            if (sc->last_err)
+                log_notice("%s: readable again", src_name((enum src_id)s));
+        }
+        sc->last_err = r;
+        /* next deadline on the fixed grid; slots already missed are skipped, not bunched */
+        do
+            sc->deadline += sc->interval_ns;
+        while (sc->deadline <= now);
+    }
+    if (D.ring) {
+        static struct log_ratelimit rl = { 60 * NSEC, 1, 0, 0, 0 };
+        r = ring_append(D.ring, &D.sm, mask, errs, wall, now);
+        if (r < 0 && log_ratelimit_ok(&rl, now))
+            log_warn("ring: cannot append: %s", strerror(-r));
+    }
+    D.seq++;
+    D.last_wall_ns = wall;
+    D.last_mask = mask & ~errs;
+    cmd_notify_watchers();
+    if (!D.ready) {
+        D.ready = true;
+        notify_send("READY=1\nSTATUS=sampling");
+        log_notice("ready: sampling %s, socket %s", D.sm.proc_root,
+                   server_inherited() ? "inherited from systemd" : D.conf.socket);
+    }
+    update_status();
+    schedule();
+}
+
+static void sched_init(uint64_t now)
+{
+    for (int s = 0; s < SRC_N; s++) {
+        D.sched[s].src = (enum src_id)s;
+        D.sched[s].interval_ns = D.conf.interval_ms[s] * 1000000ull;
+        D.sched[s].deadline = now;
+        D.sched[s].last_err = 0;
+    }
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static void on_stop(int signo, void *arg)
+{
+    (void)arg;
+    log_notice("%s: stopping", strsignal(signo));
+    notify_send("STOPPING=1");
+    loop_quit();
+}
+
+static void on_reload(int signo, void *arg)
+{
+    struct conf nc;
+    char err[512];
+    uint64_t now = loop_now_ns();
+
+    (void)signo;
+    (void)arg;
+    notify_send("RELOADING=1");
+    if (load_conf(&nc, err, sizeof(err)) < 0 || compile_filters(&nc, err, sizeof(err)) < 0) {
+        log_err("reload: %s; keeping the running configuration", err);
+        notify_send("READY=1");
+        return;
+    }
+    if (strcmp(nc.socket, D.conf.socket) || strcmp(nc.state_dir, D.conf.state_dir) ||
+        strcmp(nc.proc_root, D.conf.proc_root) || strcmp(nc.user, D.conf.user))
+        log_warn("reload: socket, state_dir, proc_root and user take effect at the next start");
+    for (int s = 0; s < SRC_N; s++) {
+        uint64_t ns = nc.interval_ms[s] * 1000000ull;
+        if (ns != D.sched[s].interval_ns) {
+            D.sched[s].interval_ns = ns;
+            D.sched[s].deadline = now + ns;
+        }
+    }
+    memcpy(nc.socket, D.conf.socket, sizeof(nc.socket));
+    memcpy(nc.state_dir, D.conf.state_dir, sizeof(nc.state_dir));
+    memcpy(nc.proc_root, D.conf.proc_root, sizeof(nc.proc_root));
+    memcpy(nc.user, D.conf.user, sizeof(nc.user));
+    D.conf = nc;
+    if (D.timer > 0)
+        loop_del_timer(D.timer);
+    schedule();
+    log_notice("reload: configuration from %s applied", D.conf_path);
+    notify_send("READY=1");
+}
+
+/* ---- privileges --------------------------------------------------------- */
+
+/*
+ * Find the user to run as and the socket's group: "kmemwatch" when it exists,
+ * else the user's primary group, never root's.
+ */
+static int resolve_identity(uid_t *uid, gid_t *gid, gid_t *sock_gid, char *err, size_t errlen)
+{
+    struct passwd *pw = getpwnam(D.conf.user);
+    struct group *gr = getgrnam("kmemwatch");
+
+    if (!pw) {
+        snprintf(err, errlen, "user '%s' does not exist (create it with systemd-sysusers, or pass --user)",
+                 D.conf.user);
+        return -ENOENT;
+    }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+    if (gr) {
+        *sock_gid = gr->gr_gid;
+    } else if (pw->pw_gid != 0) {
+        *sock_gid = pw->pw_gid;
+        log_warn("group kmemwatch does not exist; the socket's group is %s's primary group %ld",
+                 D.conf.user, (long)pw->pw_gid);
+    } else {
+        /* never hand the socket to root's group: root only */
+        *sock_gid = (gid_t)-1;
+        log_warn("group kmemwatch does not exist; the socket is for root only");
+    }
+    return 0;
+}
+
+static int drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    if (geteuid() != 0)
+        return 0;
+    if (uid == 0) {
+        log_warn("--user root: keeping root privileges");
+        return 0;
+    }
+    /* the daemon's only group is its own; it needs no supplementary groups */
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+        snprintf(err, errlen, "cannot drop privileges to uid %ld: %s", (long)uid, strerror(errno));
+        return -errno;
+    }
+    /* setresuid away from 0 cleared every capability; make sure none can come back */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+        return -errno;
+    }
+    if (setuid(0) == 0) {
+        snprintf(err, errlen, "privileges could be regained after dropping them");
+        return -EPERM;
+    }
+    return 0;
+}
+
+/* ---- ring --------------------------------------------------------------- */
+
+/* Open the ring; false only when another daemon writes to it (fatal). */
+static bool open_ring(void)
+{
+    struct ring_config rc = { D.conf.ring_full_bytes, D.conf.ring_coarse_bytes, 0 };
+    char note[512] = "", err[256];
+    int r;
+
+    if (mkdir(D.conf.state_dir, 0750) < 0 && errno != EEXIST) {
+        log_err("%s: %s; running without history", D.conf.state_dir, strerror(errno));
+        return true;
+    }
+    snprintf(D.ring_path, sizeof(D.ring_path), "%s/ring.kmw", D.conf.state_dir);
+    r = ring_open(&D.ring, D.ring_path, &rc, note, sizeof(note));
+    if (note[0])
+        log_warn("%s", note);
+    if (r == -EBUSY) {
+        log_err("%s: another kmemwatchd writes to this ring (use another --state-dir)", D.ring_path);
+        return false;
+    }
+    if (r < 0) {
+        log_err("%s: %s; running without history", D.ring_path, strerror(-r));
+        D.ring = NULL;
+        return true;
+    }
+    D.ring_ro_fd = open(D.ring_path, O_RDONLY | O_CLOEXEC);
+    if (D.ring_ro_fd < 0 || ring_reader_open(&D.reader, D.ring_ro_fd, err, sizeof(err)) < 0) {
+        log_err("%s: cannot read back the ring: %s", D.ring_path, D.ring_ro_fd < 0 ? strerror(errno) : err);
+        D.reader = NULL;
+    }
+    return true;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "socket", required_argument, NULL, 's' },
+        { "state-dir", required_argument, NULL, 'd' },
+        { "proc-root", required_argument, NULL, 'P' },
+        { "interval", required_argument, NULL, 'i' },
+        { "user", required_argument, NULL, 'u' },
+        { "config", required_argument, NULL, 'c' },
+        { "max-clients", required_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    static const struct {
+        int opt;
+        const char *key;
+    } opt_keys[] = {
+        { 's', "socket" }, { 'd', "state_dir" }, { 'P', "proc_root" }, { 'i', "interval" },
+        { 'u', "user" }, { 'm', "max_clients" },
+    };
+    struct server_config sc;
+    char err[512];
+    uid_t uid = 0;
+    gid_t gid = 0, sock_gid = (gid_t)-1;
+    long ps = sysconf(_SC_PAGESIZE);
+    int c, r;
+
+    D.conf_path = CONF_DEFAULT_PATH;
+    D.ring_ro_fd = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            D.conf_path = optarg;
+            D.conf_path_given = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("kmemwatchd %s\n", KMW_VERSION);
+            return 0;
+        case ':':
+            fprintf(stderr, "kmemwatchd: option '%s' needs an argument\n", argv[optind - 1]);
+            return 2;
+        case '?':
+            fprintf(stderr, "kmemwatchd: unknown option '%s' (see --help)\n", argv[optind - 1]);
+            return 2;
+        default:
+            for (size_t i = 0; i < ARRAY_SIZE(opt_keys); i++)
+                if (opt_keys[i].opt == c && cli.n < (int)ARRAY_SIZE(cli.key)) {
+                    cli.key[cli.n] = opt_keys[i].key;
+                    cli.value[cli.n++] = optarg;
+                }
+            break;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kmemwatchd: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    log_init();
+    if (load_conf(&D.conf, err, sizeof(err)) < 0 || compile_filters(&D.conf, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return 2;
+    }
+    if (geteuid() == 0 && resolve_identity(&uid, &gid, &sock_gid, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    if (geteuid() != 0) {
+        uid = geteuid();
+        sock_gid = (gid_t)-1;
+    }
+    if ((r = loop_init()) < 0) {
+        log_err("cannot set up the event loop: %s", strerror(-r));
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    D.start_mono_ns = loop_now_ns();
+    D.start_wall_ns = loop_wall_ns();
+
+    /* 1. as root: the sources, the ring, the socket */
+    sampler_init(&D.sm, D.conf.proc_root, SRC_ALL, ps > 0 ? (uint64_t)ps : 4096);
+    for (int s = 0; s < SRC_N; s++)
+        if (D.sm.src[s].err)
+            log_warn("%s (sampling the other sources)", D.sm.src[s].errmsg);
+    if (!open_ring())
+        return 1;
+    sc = (struct server_config){ D.conf.socket, (unsigned)D.conf.max_clients, sock_gid, uid,
+                                 (size_t)D.conf.client_queue_bytes };
+    server_set_handler(cmd_handle);
+    if ((r = server_init(&sc, err, sizeof(err))) < 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    /* 2. drop privileges */
+    if (drop_privileges(uid, gid, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    /* 3. signals, then the first sample right away (READY=1 follows it) */
+    loop_add_signal(SIGTERM, on_stop, NULL);
+    loop_add_signal(SIGINT, on_stop, NULL);
+    loop_add_signal(SIGHUP, on_reload, NULL);
+    sched_init(loop_now_ns());
+    schedule();
+    r = loop_run();
+    if (r < 0)
+        log_err("event loop: %s", strerror(-r));
+    if (D.ring) {
+        ring_sync(D.ring);
+        ring_close(D.ring);
+    }
+    if (D.reader)
+        ring_reader_close(D.reader);
+    if (D.ring_ro_fd >= 0)
+        close(D.ring_ro_fd);
+    server_fini();
+    sampler_fini(&D.sm);
+    loop_fini();
+    if (D.have_include)
+        regfree(&D.cache_include);
+    if (D.have_exclude)
+        regfree(&D.cache_exclude);
+    return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,188 @@
+#!/bin/bash
+# kmemtop screen tests against golden files: the real binary in tmux (120x40,
+# its own server), driven by keys, on a replay of the real growth trace
+# (tests/fixtures/growth-trace).  A replay is deterministic: the title bar and
+# the status line show the recording's own time (TZ=UTC here) and the file's
+# base name, so every capture can be compared byte for byte.
+#
+# Goldens live in tests/golden/kmemtop/NAME.txt.  UPDATE_GOLDEN=1 rewrites
+# them from what the screen shows (then review the diff and commit).
+. tests/e2e/lib.sh
+t_setup
+GOLDEN_DIR=tests/golden/kmemtop
+UPDATE_GOLDEN=${UPDATE_GOLDEN:-0}
+
+if ! command -v tmux >/dev/null; then
+    ok "golden screens # SKIP tmux not installed"
+    finish
+fi
+run "$KMEMCTL" import tests/fixtures/growth-trace "$T_TMP/trace.kmw"
+if [ "$RC" -ne 0 ]; then
+    not_ok "kmemctl import builds the replay file" "$ERR"
+    finish
+fi
+ok "kmemctl import builds the replay file"
+
+TMUX_SRV=kmemtop-golden-$$
+tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
+trap 'tm kill-server; t_cleanup' EXIT
+
+# wait_screen REGEX: poll the pane (up to ~5 s) until it shows REGEX; the pane is left in $PANE.
+wait_screen() {
+    local i
+    for i in $(seq 50); do
+        PANE=$(tm capture-pane -p -t kt)
+        grep -Eq -- "$1" <<<"$PANE" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check_screen() {   # desc regex
+    if wait_screen "$2"; then ok "$1"; else not_ok "$1" "no /$2/ on the screen:" "$(head -12 <<<"$PANE")"; fi
+}
+# golden NAME DESC REGEX: once the pane shows REGEX and stops changing it must equal NAME.txt.
+golden() {
+    local name=$1 desc=$2 f=$GOLDEN_DIR/$1.txt prev="" i d
+    if ! wait_screen "$3"; then
+        not_ok "$desc" "no /$3/ on the screen:" "$(head -12 <<<"$PANE")"
+        return
+    fi
+    for i in $(seq 20); do
+        [ "$PANE" = "$prev" ] && break
+        prev=$PANE
+        sleep 0.1
+        PANE=$(tm capture-pane -p -t kt)
+    done
+    if [ "$UPDATE_GOLDEN" = 1 ]; then
+        mkdir -p "$GOLDEN_DIR"
+        printf '%s\n' "$PANE" >"$f"
+        ok "$desc # golden $f written"
+        return
+    fi
+    if [ ! -f "$f" ]; then
+        not_ok "$desc" "$f is missing (UPDATE_GOLDEN=1 writes it)"
+        return
+    fi
+    if d=$(diff -u "$f" <(printf '%s\n' "$PANE")); then
+        ok "$desc"
+    else
+        not_ok "$desc" "differs from $f (UPDATE_GOLDEN=1 rewrites it):" "$(head -30 <<<"$d")"
+    fi
+}
+keys() { tm send-keys -t kt "$@"; }
+
+bin=$KMEMTOP
+[[ $bin == /* ]] || bin=$PWD/$bin
+tm new-session -d -s kt -x 120 -y 40 -c "$PWD" \
+    "env TZ=UTC LC_ALL=C.UTF-8 $bin --replay $T_TMP/trace.kmw --window 1m 2>$T_TMP/err; echo \$? >$T_TMP/rc"
+
+# --- every screen at the end of the recording ---------------------------------------
+golden caches "3 Caches at the end of the recording (the default screen)" \
+    '^ replay trace\.kmw \| sort MEMORY \| window 1m'
+keys 1
+golden overview "1 Overview: meminfo sparklines and the top growers of the window" '^KIND +TOP GROWERS'
+keys 2
+golden kmalloc "2 kmalloc: a column per variant, total, objects, growth, sparkline" '^ +SIZE +normal +cg'
+keys 4
+golden vmalloc "4 vmalloc: total graph, by type with unpurged apart, by caller" '^CALLER +TYPE'
+keys 5
+golden buddy "5 Buddy: zones, then the selected zone's blocks per order" '^ORDER +BLOCK'
+keys Down Down
+golden buddy-normal "Down moves the zone selection: the order chart follows" '^ 0:Normal: free blocks'
+keys 6
+golden graph-zone "6 graphs the selected zone's free memory" 'free memory of zone 0:Normal'
+keys Escape
+check_screen "Esc leaves the graph for the screen it came from" '^ 0:Normal: free blocks'
+keys Tab
+check_screen "Tab goes on to the next screen (6, the graph of the selection)" 'free memory of zone 0:Normal'
+keys Tab
+check_screen "... and from the graph around to 1" '^KIND +TOP GROWERS'
+
+# --- sorting, filtering, search -----------------------------------------------------
+keys 3 '>'
+golden caches-sort-rate "> sorts by the next column (GROWTH/m)" 'sort GROWTH/m \|'
+keys I
+golden caches-sort-inverted "I inverts the order" 'sort GROWTH/m \(inverted\)'
+keys I '<'
+check_screen "< and I go back to MEMORY, largest first" 'sort MEMORY \| window'
+keys '\' 'kmalloc-cg' Enter
+golden caches-filter "\\ filters rows by a regex" '\| filter kmalloc-cg'
+keys '\' BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace Enter
+check_screen "an empty filter shows every row again" '^ 235 caches +76\.3M in slabs +70\.5M in active objects \(92%\)$'
+keys / dentry Escape Enter
+golden graph-dentry "/ finds a row, Enter graphs it (min, max, last, time axis)" 'slab cache dentry +window 1m'
+keys Escape
+
+# --- time ---------------------------------------------------------------------------------
+keys t t t t t
+golden caches-back5 "t steps back through the recording's records" '\| at 00:49:29 \(-4s\)'
+keys T T
+golden caches-fwd2 "T steps forward" '\| at 00:49:30 \(-2s\)'
+keys m T T T T T T
+check_screen "T past the newest record stays there (a replay does not follow)" 'at 00:49:33 \(newest\)'
+golden caches-mark "m marks a record: vs MARK counts from it" '\| mark 00:49:30'
+keys 1 b -20s Enter
+golden overview-jump "b -20s jumps 20 s before the newest record" '\| at 00:49:13 \(-20s\)'
+keys b 00:49:06 Enter
+check_screen "b HH:MM:SS jumps to the record at or before that time (the first)" '\| at 00:49:06 \(-26s\)'
+keys t
+check_screen "t at the oldest record says so" 'at the oldest record'
+keys b junk Enter
+check_screen "b with a bad time says what it expects" "'junk': expected HH:MM\[:SS\] or -DURATION"
+keys w
+check_screen "w cycles the window (1m -> 10m)" '\| window 10m \|'
+keys w w w
+check_screen "... and around (1h, 1d, 1m)" '\| window 1m \|'
+
+# --- help, resize -----------------------------------------------------------------------
+keys 3 '?'
+golden help "? shows the help generated from the key table" '^ +q +Quit$'
+keys Escape
+check_screen "Esc closes the help" '^NAME +ACTIVE'
+tm resize-window -t kt -x 50 -y 12
+golden too-small "50x12 shows 'terminal too small'" 'too small'
+tm resize-window -t kt -x 120 -y 40
+golden caches-back-from-small "back at 120x40 the screen is as before" '^NAME +ACTIVE'
+
+keys q
+for _ in $(seq 50); do
+    [ -s "$T_TMP/rc" ] && break
+    sleep 0.1
+done
+expect_eq "q quits with status 0 and nothing on stderr" \
+    "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+
+# --- batch on a replay: deterministic ----------------------------------------------------
+for s in overview kmalloc caches vmalloc buddy graph; do
+    run env TZ=UTC LC_ALL=C.UTF-8 "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch --window 1m \
+        --screen "$s" --height 40
+    out1=$OUT
+    run env TZ=UTC LC_ALL=C.UTF-8 "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch --window 1m \
+        --screen "$s" --height 40
+    if [ "$RC" -eq 0 ] && [ "$out1" = "$OUT" ] && [ -n "$OUT" ]; then
+        ok "batch --screen $s on a replay is deterministic"
+    else
+        not_ok "batch --screen $s on a replay is deterministic" "rc $RC" "$ERR"
+    fi
+done
+run env TZ=UTC "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch -n 2 --screen caches
+expect_eq "batch -n 2 on a replay prints the newest record twice" \
+    "$(grep -E '^kmemtop [0-9]{4}-' <<<"$OUT" | uniq -c | awk '{print $1, $3, $4}')" "2 2026-11-22 00:49:33"
+at=$(awk '{printf "%.3f", $1 / 1e9 + 0.1}' tests/fixtures/growth-trace/010/time_ns)
+run env TZ=UTC "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch --at "$at" --screen caches
+expect_match "--at TIME shows the record at that time" "$OUT" '^kmemtop 2026-11-22 00:49:15$'
+want=$(awk '$1=="dentry"{print $2}' tests/fixtures/growth-trace/010/slabinfo)
+expect_eq "... with that record's numbers (dentry active objects)" \
+    "$(awk '$1=="dentry"{print $2}' <<<"$OUT")" "$want"
+run env TZ=UTC "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch --at 1000 --screen caches
+expect_match "--at before the recording shows its first record" "$OUT" '^kmemtop 2026-11-22 00:49:06$'
+run "$KMEMTOP" --replay "$T_TMP/nope.kmw" --batch
+expect_eq "a missing replay file exits 2" "$RC" 2
+expect_match "... saying which file" "$ERR" "^kmemtop: $T_TMP/nope.kmw: "
+printf 'not a ring\n' >"$T_TMP/bad.kmw"
+run "$KMEMTOP" --replay "$T_TMP/bad.kmw" --batch
+expect_eq "a file that is not a ring exits 2" "$RC" 2
+run "$KMEMTOP" --replay "$T_TMP/trace.kmw" --direct --batch
+expect_eq "--replay with --direct is refused" "$RC" 2
+
+finish

@@ -1,0 +1,1441 @@
+/*
+ * Tests for the history ring (common/ring.c, docs/FORMAT.md): round trip of a
+ * real trace, entity churn, keyframe random access, crash consistency, bad
+ * files, wrap-around under small budgets, concurrent readers, the idle
+ * budget, export and resize.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "crc32c.h"
+#include "ring.h"
+#include "series.h"
+
+#define TRACE "tests/fixtures/growth-trace"
+#define TRACE_N 30
+
+static char tmpdir[256];
+
+static int setup_tmp(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/kmw-test-ring.XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return 0;
+}
+
+static int teardown_tmp(void **state)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *de;
+    char p[512];
+
+    (void)state;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(tmpdir);
+    return 0;
+}
+
+static const char *tpath(const char *name)
+{
+    static char p[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof(p[i]), "%s/%s", tmpdir, name);
+    return p[i];
+}
+
+/* A directly parsed snapshot, the reference every reconstruction is compared with. */
+static void parse_snapshot(struct sampler *sm, const char *dir)
+{
+    assert_int_equal(sampler_init(sm, dir, SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(sm), 0);
+}
+
+static void snapshot_dir(char *buf, size_t n, int i)
+{
+    snprintf(buf, n, "%s/%03d", TRACE, i);
+}
+
+static uint64_t snapshot_time(int i)
+{
+    char p[256];
+    size_t len;
+    char *s;
+    uint64_t t;
+
+    snprintf(p, sizeof(p), "%s/%03d/time_ns", TRACE, i);
+    s = fixture_read(p, &len);
+    t = strtoull(s, NULL, 10);
+    free(s);
+    return t;
+}
+
+static const struct slab_cache *find_cache(const struct slab_info *si, const char *name)
+{
+    long i = slab_find(si, name);
+    return i < 0 ? NULL : &si->caches[i];
+}
+
+static const struct vmalloc_row *find_row(const struct vmalloc_info *vi,
+                                          const struct vmalloc_row *k)
+{
+    for (size_t i = 0; i < vi->n; i++)
+        if (vi->rows[i].type == k->type && strcmp(vi->rows[i].caller, k->caller) == 0 &&
+            strcmp(vi->rows[i].module, k->module) == 0)
+            return &vi->rows[i];
+    return NULL;
+}
+
+/* Every parsed number of b equals a's (tables compared by key, not order). */
+static void assert_sampler_equal(const struct sampler *a, const struct sampler *b)
+{
+    assert_int_equal(a->slab.n, b->slab.n);
+    assert_int_equal(a->slab.version_major, b->slab.version_major);
+    assert_int_equal(a->slab.version_minor, b->slab.version_minor);
+    assert_int_equal(a->slab.statistics, b->slab.statistics);
+    for (size_t i = 0; i < a->slab.n; i++) {
+        const struct slab_cache *x = &a->slab.caches[i], *y = find_cache(&b->slab, x->name);
+        if (!y) {
+            fail_msg("cache %s missing", x->name);
+            return;
+        }
+        assert_int_equal(x->active_objs, y->active_objs);
+        assert_int_equal(x->num_objs, y->num_objs);
+        assert_int_equal(x->objsize, y->objsize);
+        assert_int_equal(x->objperslab, y->objperslab);
+        assert_int_equal(x->pagesperslab, y->pagesperslab);
+        assert_int_equal(x->limit, y->limit);
+        assert_int_equal(x->batchcount, y->batchcount);
+        assert_int_equal(x->sharedfactor, y->sharedfactor);
+        assert_int_equal(x->active_slabs, y->active_slabs);
+        assert_int_equal(x->num_slabs, y->num_slabs);
+        assert_int_equal(x->sharedavail, y->sharedavail);
+        assert_int_equal(x->bytes_total, y->bytes_total);
+        assert_int_equal(x->bytes_active, y->bytes_active);
+    }
+    assert_int_equal(a->kmalloc.n, b->kmalloc.n);
+    for (size_t i = 0; i < a->kmalloc.n; i++) {
+        const struct kmalloc_row *x = &a->kmalloc.rows[i], *y = &b->kmalloc.rows[i];
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->variant, y->variant);
+        assert_string_equal(x->cache, y->cache);
+        assert_int_equal(x->active_objs, y->active_objs);
+        assert_int_equal(x->num_objs, y->num_objs);
+        assert_int_equal(x->bytes_total, y->bytes_total);
+        assert_int_equal(x->bytes_active, y->bytes_active);
+    }
+    assert_int_equal(a->vmalloc.n, b->vmalloc.n);
+    for (size_t i = 0; i < a->vmalloc.n; i++) {
+        const struct vmalloc_row *x = &a->vmalloc.rows[i], *y = find_row(&b->vmalloc, x);
+        if (!y) {
+            fail_msg("vmalloc row %s [%s] missing", x->caller, x->module);
+            return;
+        }
+        assert_int_equal(x->flags, y->flags);
+        assert_int_equal(x->areas, y->areas);
+        assert_int_equal(x->bytes, y->bytes);
+        assert_int_equal(x->pages, y->pages);
+        assert_int_equal(x->node_mask, y->node_mask);
+        assert_memory_equal(x->nodes, y->nodes, sizeof(x->nodes));
+    }
+    assert_memory_equal(a->vmalloc.types, b->vmalloc.types, sizeof(a->vmalloc.types));
+    assert_int_equal(a->vmalloc.unpurged.areas, b->vmalloc.unpurged.areas);
+    assert_int_equal(a->vmalloc.unpurged.bytes, b->vmalloc.unpurged.bytes);
+    assert_memory_equal(&a->vmalloc.total, &b->vmalloc.total, sizeof(a->vmalloc.total));
+    assert_int_equal(a->buddy.n, b->buddy.n);
+    assert_int_equal(a->buddy.orders, b->buddy.orders);
+    for (size_t i = 0; i < a->buddy.n; i++) {
+        const struct buddy_zone *x = &a->buddy.zones[i];
+        long j = buddy_find(&b->buddy, x->node, x->zone);
+        assert_true(j >= 0);
+        assert_memory_equal(x->free, b->buddy.zones[j].free, sizeof(x->free));
+        assert_int_equal(x->free_pages, b->buddy.zones[j].free_pages);
+        assert_memory_equal(x->unusable, b->buddy.zones[j].unusable,
+                            a->buddy.orders * sizeof(x->unusable[0]));
+    }
+    assert_int_equal(a->meminfo.present, b->meminfo.present);
+    assert_memory_equal(a->meminfo.value, b->meminfo.value, sizeof(a->meminfo.value));
+}
+
+static void import_trace(const char *out, const struct ring_config *cfg)
+{
+    char err[512];
+    int r = ring_import_dir(TRACE, out, cfg, err, sizeof(err));
+    if (r < 0)
+        fail_msg("import: %d %s", r, err);
+}
+
+static struct ring_reader *open_reader(const char *path)
+{
+    struct ring_reader *rd;
+    char err[512];
+    int r = ring_reader_open_path(&rd, path, err, sizeof(err));
+    if (r < 0)
+        fail_msg("reader %s: %d %s", path, r, err);
+    return rd;
+}
+
+/* ---- round trip ---- */
+
+struct rt_ctx {
+    int i;
+    int start; /* snapshot of the first record, a keyframe */
+    struct sampler got;
+};
+
+static int rt_cb(const struct ring_state *st, void *arg)
+{
+    struct rt_ctx *x = arg;
+    struct sampler want;
+    char dir[256];
+
+    assert_true(x->i < TRACE_N);
+    assert_int_equal(st->wall_ns, snapshot_time(x->i));
+    assert_int_equal(st->mono_ns, st->wall_ns);
+    assert_int_equal(st->src_mask, SRC_ALL);
+    assert_int_equal(st->err_mask, 0);
+    assert_int_equal(st->page_size, 4096);
+    assert_int_equal(st->keyframe, x->i == x->start);
+    snapshot_dir(dir, sizeof(dir), x->i);
+    parse_snapshot(&want, dir);
+    assert_int_equal(ring_state_to_sampler(st, &x->got), 0);
+    assert_int_equal(x->got.valid, SRC_ALL);
+    assert_sampler_equal(&want, &x->got);
+    sampler_fini(&want);
+    x->i++;
+    return 0;
+}
+
+static void test_roundtrip_trace(void **state)
+{
+    const char *path = tpath("trace.ring");
+    struct rt_ctx x;
+    struct ring_reader *rd;
+    struct stat st;
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    import_trace(path, NULL);
+    assert_int_equal(stat(path, &st), 0);
+    printf("# growth trace: %d snapshots -> %lld byte file\n", TRACE_N, (long long)st.st_size);
+    rd = open_reader(path);
+    ring_sampler_init(&x.got);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, rt_cb, &x), 0);
+    assert_int_equal(x.i, TRACE_N);
+    sampler_fini(&x.got);
+    ring_reader_close(rd);
+}
+
+/* The coarse tier: per minute the last values, and min/max over the minute's samples. */
+struct coarse_ctx {
+    int records;
+    uint64_t samples;
+    struct sampler snaps[TRACE_N];
+    uint64_t times[TRACE_N];
+};
+
+static int coarse_cb(const struct ring_state *st, void *arg)
+{
+    struct coarse_ctx *x = arg;
+    const struct sampler *last = NULL;
+    size_t it = 0;
+    struct ring_entity e;
+    int checked = 0;
+
+    x->records++;
+    x->samples += st->nsamples;
+    for (int i = 0; i < TRACE_N; i++)
+        if (x->times[i] / 60000000000ull == st->wall_ns / 60000000000ull)
+            last = &x->snaps[i];
+    if (!last) {
+        fail_msg("no snapshot in the minute of a coarse record");
+        return 1;
+    }
+    while (ring_state_next(st, &it, &e)) {
+        const struct slab_cache *c;
+        uint64_t mn = UINT64_MAX, mx = 0;
+        char name[SLAB_NAME_MAX];
+
+        if (e.kind != SK_SLAB)
+            continue;
+        memcpy(name, e.key, e.keylen);
+        name[e.keylen] = '\0';
+        c = find_cache(&last->slab, name);
+        if (!c) {
+            fail_msg("cache %s missing", name);
+            return 1;
+        }
+        assert_int_equal(e.val[SF_SLAB_ACTIVE_OBJS], c->active_objs);
+        assert_int_equal(e.val[SF_SLAB_NUM_OBJS], c->num_objs);
+        for (int i = 0; i < TRACE_N; i++) {
+            const struct slab_cache *ci;
+            if (x->times[i] / 60000000000ull != st->wall_ns / 60000000000ull)
+                continue;
+            ci = find_cache(&x->snaps[i].slab, name);
+            if (!ci) {
+                fail_msg("cache %s missing", name);
+                return 1;
+            }
+            if (ci->active_objs < mn)
+                mn = ci->active_objs;
+            if (ci->active_objs > mx)
+                mx = ci->active_objs;
+        }
+        assert_int_equal(e.min[SF_SLAB_ACTIVE_OBJS], mn);
+        assert_int_equal(e.max[SF_SLAB_ACTIVE_OBJS], mx);
+        checked++;
+    }
+    assert_true(checked > 200);
+    return 0;
+}
+
+static void test_coarse_trace(void **state)
+{
+    const char *path = tpath("trace-coarse.ring");
+    struct coarse_ctx *x = calloc(1, sizeof(*x));
+    struct ring_reader *rd;
+    char dir[256];
+
+    (void)state;
+    assert_non_null(x);
+    import_trace(path, NULL);
+    for (int i = 0; i < TRACE_N; i++) {
+        snapshot_dir(dir, sizeof(dir), i);
+        parse_snapshot(&x->snaps[i], dir);
+        x->times[i] = snapshot_time(i);
+    }
+    rd = open_reader(path);
+    assert_int_equal(ring_reader_walk(rd, RING_COARSE, 0, 0, coarse_cb, x), 0);
+    assert_true(x->records >= 1);
+    assert_int_equal(x->samples, TRACE_N);
+    ring_reader_close(rd);
+    for (int i = 0; i < TRACE_N; i++)
+        sampler_fini(&x->snaps[i]);
+    free(x);
+}
+
+static void test_crc32c(void **state)
+{
+    (void)state;
+    assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
+    assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+}
+
+/* ---- budget: a simulated idle day ---- */
+
+static struct ring *open_ring(const char *path, const struct ring_config *cfg, char *note,
+                              size_t nl)
+{
+    struct ring *r;
+    char tmp[512];
+    int ret = ring_open(&r, path, cfg, note ? note : tmp, note ? nl : sizeof(tmp));
+    if (ret < 0) {
+        fail_msg("ring_open %s: %d", path, ret);
+        return NULL;
+    }
+    return r;
+}
+
+static void idle_sampler(struct sampler *sm)
+{
+    parse_snapshot(sm, "tests/fixtures/idle");
+}
+
+static void test_budget_idle_day(void **state)
+{
+    const char *path = tpath("day.ring");
+    struct ring_stats rs;
+    struct sampler sm;
+    struct ring *r;
+    struct stat st;
+    double per_sample, per_minute;
+    struct timespec t0, t1;
+
+    (void)state;
+    idle_sampler(&sm);
+    r = open_ring(path, NULL, NULL, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(ring_fill_idle(r, &sm, 86400, 1700000000000000000ull, 42), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ring_stats(r, &rs);
+    assert_int_equal(rs.full_records, 86400);
+    assert_int_equal(rs.full_dropped, 0);
+    per_sample = rs.full_bytes_per_sample;
+    per_minute = rs.coarse_bytes_per_record;
+    printf("# idle day: %.1f bytes/sample full tier (%llu keyframes), %.1f bytes/minute coarse "
+           "(%llu records); 7 days need %.1f MiB, 30 days coarse %.1f MiB; %.2f s, "
+           "%.1f us/append\n",
+           per_sample, (unsigned long long)rs.full_keyframes, per_minute,
+           (unsigned long long)rs.coarse_records, per_sample * 7 * 86400 / 1048576.0,
+           per_minute * 30 * 1440 / 1048576.0,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+           ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 86400e3);
+    assert_true(per_sample <= 100.0);
+    assert_true(per_minute * 30 * 1440 <= (double)RING_DEFAULT_COARSE_BYTES);
+    assert_true(rs.coarse_records >= 1439);
+    ring_close(r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true((uint64_t)st.st_size <=
+                RING_DEFAULT_FULL_BYTES + RING_DEFAULT_COARSE_BYTES + (1u << 20));
+    unlink(path);
+    sampler_fini(&sm);
+}
+
+/* ---- helpers: synthetic samplers, digests, raw header access ---- */
+
+static void synth_init(struct sampler *sm)
+{
+    ring_sampler_init(sm);
+    sm->page_size = 4096;
+    sm->valid = SRC_ALL;
+}
+
+static void synth_slab(struct sampler *sm, const char *const *names, size_t n, uint64_t k)
+{
+    void *arr = sm->slab.caches;
+    assert_int_equal(array_reserve(&arr, &sm->slab.cap, n + 1, sizeof(*sm->slab.caches)), 0);
+    sm->slab.caches = arr;
+    sm->slab.n = n;
+    sm->slab.version_major = 2;
+    sm->slab.version_minor = 1;
+    for (size_t i = 0; i < n; i++) {
+        struct slab_cache *c = &sm->slab.caches[i];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->name, sizeof(c->name), "%s", names[i]);
+        c->objsize = 64 + 8 * i;
+        c->objperslab = 32;
+        c->pagesperslab = 1;
+        c->num_slabs = k + i + 1;
+        c->active_slabs = c->num_slabs;
+        c->num_objs = c->num_slabs * 32;
+        c->active_objs = c->num_objs - (k % 7);
+        c->bytes_total = c->num_slabs * 4096;
+        c->bytes_active = c->active_objs * c->objsize;
+    }
+    assert_int_equal(kmalloc_build(&sm->slab, &sm->kmalloc), 0);
+}
+
+static void synth_vmalloc(struct sampler *sm, const char *const *callers, const uint64_t *nodes,
+                          size_t n, uint64_t k)
+{
+    void *arr = sm->vmalloc.rows;
+    assert_int_equal(array_reserve(&arr, &sm->vmalloc.cap, n + 1, sizeof(*sm->vmalloc.rows)), 0);
+    sm->vmalloc.rows = arr;
+    sm->vmalloc.n = n;
+    memset(sm->vmalloc.types, 0, sizeof(sm->vmalloc.types));
+    memset(&sm->vmalloc.total, 0, sizeof(sm->vmalloc.total));
+    for (size_t i = 0; i < n; i++) {
+        struct vmalloc_row *row = &sm->vmalloc.rows[i];
+        memset(row, 0, sizeof(*row));
+        snprintf(row->caller, sizeof(row->caller), "%s", callers[i]);
+        if (i % 2)
+            snprintf(row->module, sizeof(row->module), "mod%zu", i);
+        row->type = (enum vmalloc_type)(i % VMALLOC_NTYPES);
+        row->areas = k + i + 1;
+        row->bytes = row->areas * 20480;
+        row->pages = row->areas * 4;
+        row->node_mask = nodes[i];
+        for (unsigned nd = 0; nd < 64; nd++)
+            if ((nodes[i] >> nd) & 1)
+                row->nodes[nd] = row->pages / 2 + nd;
+        sm->vmalloc.types[row->type].areas += row->areas;
+        sm->vmalloc.types[row->type].bytes += row->bytes;
+        sm->vmalloc.types[row->type].pages += row->pages;
+        sm->vmalloc.total.areas += row->areas;
+        sm->vmalloc.total.bytes += row->bytes;
+        sm->vmalloc.total.pages += row->pages;
+    }
+    sm->vmalloc.unpurged.areas = k;
+    sm->vmalloc.unpurged.bytes = k * 4096;
+}
+
+static void synth_buddy(struct sampler *sm, unsigned orders, uint64_t k)
+{
+    void *arr = sm->buddy.zones;
+    assert_int_equal(array_reserve(&arr, &sm->buddy.cap, 2, sizeof(*sm->buddy.zones)), 0);
+    sm->buddy.zones = arr;
+    sm->buddy.n = 1;
+    sm->buddy.orders = orders;
+    memset(&sm->buddy.zones[0], 0, sizeof(sm->buddy.zones[0]));
+    snprintf(sm->buddy.zones[0].zone, sizeof(sm->buddy.zones[0].zone), "Normal");
+    for (unsigned o = 0; o < orders; o++)
+        sm->buddy.zones[0].free[o] = (k * 3 + o) % 50;
+    sm->buddy.zones[0].free_pages = series_buddy_free_pages(sm->buddy.zones[0].free, orders);
+    for (unsigned o = 0; o < orders; o++)
+        sm->buddy.zones[0].unusable[o] = series_buddy_unusable(sm->buddy.zones[0].free, orders, o);
+}
+
+static void synth_meminfo(struct sampler *sm, uint32_t present, uint64_t k)
+{
+    memset(&sm->meminfo, 0, sizeof(sm->meminfo));
+    sm->meminfo.present = present;
+    for (int i = 0; i < MEMINFO_NKEYS; i++)
+        if ((present >> i) & 1)
+            sm->meminfo.value[i] = (1000 + k * 13 + (uint64_t)i) * 1024;
+}
+
+/* Order-independent digest of a state's entities and times. */
+static uint64_t state_digest(const struct ring_state *st)
+{
+    uint64_t h = 1469598103934665603ull ^ st->wall_ns, sum = 0;
+    size_t it = 0;
+    struct ring_entity e;
+
+    while (ring_state_next(st, &it, &e)) {
+        uint64_t x = 1469598103934665603ull ^ (uint64_t)e.kind;
+        for (size_t i = 0; i < e.keylen; i++)
+            x = (x ^ (uint8_t)e.key[i]) * 1099511628211ull;
+        x = (x ^ e.fm[0]) * 1099511628211ull;
+        x = (x ^ e.fm[1]) * 1099511628211ull;
+        for (unsigned f = 0; f < e.nfields; f++)
+            x = (x ^ e.val[f]) * 1099511628211ull;
+        sum += x;
+    }
+    return (h ^ sum) * 1099511628211ull;
+}
+
+struct digests {
+    size_t n, cap;
+    uint64_t *d, *wall, *seq;
+    bool first_kf;
+};
+
+static int digest_cb(const struct ring_state *st, void *arg)
+{
+    struct digests *x = arg;
+    if (x->n == 0)
+        x->first_kf = st->keyframe;
+    if (x->n == x->cap) {
+        x->cap = x->cap ? x->cap * 2 : 1024;
+        x->d = realloc(x->d, x->cap * sizeof(*x->d));
+        x->wall = realloc(x->wall, x->cap * sizeof(*x->wall));
+        x->seq = realloc(x->seq, x->cap * sizeof(*x->seq));
+        assert_non_null(x->d);
+        assert_non_null(x->wall);
+        assert_non_null(x->seq);
+    }
+    x->d[x->n] = state_digest(st);
+    x->wall[x->n] = st->wall_ns;
+    x->seq[x->n] = st->seq;
+    x->n++;
+    return 0;
+}
+
+static void digests_free(struct digests *x)
+{
+    free(x->d);
+    free(x->wall);
+    free(x->seq);
+    memset(x, 0, sizeof(*x));
+}
+
+static void walk_digests(const char *path, enum ring_tier t, uint64_t from, uint64_t to,
+                         struct digests *x)
+{
+    struct ring_reader *rd = open_reader(path);
+    memset(x, 0, sizeof(*x));
+    assert_int_equal(ring_reader_walk(rd, t, from, to, digest_cb, x), 0);
+    ring_reader_close(rd);
+}
+
+/* Header fields by their documented offsets (docs/FORMAT.md). */
+static uint64_t hdr_u64(const char *path, off_t off)
+{
+    uint64_t v = 0;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &v, 8, off), 8);
+    close(fd);
+    return v;
+}
+
+static void file_write(const char *path, off_t off, const void *buf, size_t n)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, buf, n, off), (ssize_t)n);
+    close(fd);
+}
+
+#define HDR_TIER_OFF(t) (40 + 8 * (t))
+#define HDR_HINT(t, field) (96 + 128 * (t) + 8 * (field))
+enum { H_TAIL_OFF, H_TAIL_SEQ, H_HEAD_OFF, H_HEAD_SEQ, H_LAST_OFF, H_LAST_SEQ, H_KF_OFF, H_KF_SEQ,
+       H_RECORDS };
+
+/* ---- entities appearing and disappearing ---- */
+
+static const char *const names0[] = { "alpha", "beta", "gamma" };
+static const char *const names1[] = { "alpha", "gamma", "delta" };
+static const char *const names2[] = { "beta", "alpha", "gamma" };
+static const char *const names3[] = { "beta", "alpha", "gamma", "epsilon" };
+static const char *const callers0[] = { "kernel_clone" };
+static const uint64_t nodes0[] = { 1 };
+static const char *const callers1[] = { "kernel_clone", "bpf_prog_alloc" };
+static const uint64_t nodes1[] = { 3, 0 };
+
+/* Step k of the churn scenario; sources outside the step's mask keep their previous contents. */
+static unsigned churn_step(struct sampler *sm, int k, unsigned *err)
+{
+    uint32_t mi_all = (1u << MEMINFO_NKEYS) - 1;
+    *err = 0;
+    switch (k) {
+    case 0:
+        synth_slab(sm, names0, 3, 0);
+        synth_vmalloc(sm, callers0, nodes0, 1, 0);
+        synth_buddy(sm, 11, 0);
+        synth_meminfo(sm, mi_all & ~(1u << MEMINFO_SLAB), 0);
+        return SRC_ALL;
+    case 1: /* beta gone, delta new; a node and a caller appear; SUnreclaim gone, Slab back */
+        synth_slab(sm, names1, 3, 1);
+        synth_vmalloc(sm, callers1, nodes1, 2, 1);
+        synth_buddy(sm, 11, 1);
+        synth_meminfo(sm, mi_all & ~(1u << MEMINFO_SUNRECLAIM), 1);
+        return SRC_ALL;
+    case 2: /* beta back, delta gone, node 1 and bpf_prog_alloc gone, SUnreclaim back */
+        synth_slab(sm, names2, 3, 2);
+        synth_vmalloc(sm, callers0, nodes0, 1, 2);
+        synth_buddy(sm, 11, 2);
+        synth_meminfo(sm, mi_all, 2);
+        return SRC_ALL;
+    case 3: /* only slabinfo sampled */
+        synth_slab(sm, names3, 4, 3);
+        return SRC_BIT(SRC_SLABINFO);
+    default: /* vmallocinfo failed: its previous contents stay */
+        synth_slab(sm, names2, 3, 4);
+        synth_buddy(sm, 11, 4);
+        *err = SRC_BIT(SRC_VMALLOCINFO);
+        return SRC_ALL;
+    }
+}
+
+struct churn_ctx {
+    int i;
+    struct sampler want, got;
+};
+
+static int churn_cb(const struct ring_state *st, void *arg)
+{
+    struct churn_ctx *x = arg;
+    struct ring_entity e;
+    unsigned err;
+
+    churn_step(&x->want, x->i, &err);
+    assert_int_equal(st->err_mask, err);
+    assert_int_equal(st->src_mask, x->i == 3 ? SRC_BIT(SRC_SLABINFO) : SRC_ALL & ~err);
+    assert_int_equal(ring_state_to_sampler(st, &x->got), 0);
+    x->want.valid = SRC_ALL;
+    assert_sampler_equal(&x->want, &x->got);
+    /* absent, not zero */
+    assert_int_equal(ring_state_find(st, SK_SLAB, "beta", 4, &e), x->i != 1);
+    assert_int_equal(ring_state_find(st, SK_SLAB, "delta", 5, &e), x->i == 1);
+    assert_true(ring_state_find(st, SK_MEMINFO, "meminfo", 7, &e));
+    assert_int_equal(series_fm_has(e.fm, series_meminfo_field(MEMINFO_SUNRECLAIM)), x->i != 1);
+    x->i++;
+    return 0;
+}
+
+static void test_entities_appear_disappear(void **state)
+{
+    const char *path = tpath("churn.ring");
+    struct ring_config cfg = { 1 << 20, 1 << 20, 64 };
+    struct churn_ctx x;
+    struct sampler sm;
+    struct ring *r;
+    struct ring_reader *rd;
+
+    (void)state;
+    synth_init(&sm);
+    r = open_ring(path, &cfg, NULL, 0);
+    for (int k = 0; k < 5; k++) {
+        unsigned err, mask = churn_step(&sm, k, &err);
+        uint64_t t = (uint64_t)k * 1000000000u;
+        assert_int_equal(ring_append(r, &sm, mask, err, 1000000000000ull + t, t), 0);
+    }
+    ring_close(r);
+    sampler_fini(&sm);
+
+    memset(&x, 0, sizeof(x));
+    synth_init(&x.want);
+    ring_sampler_init(&x.got);
+    rd = open_reader(path);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, churn_cb, &x), 0);
+    assert_int_equal(x.i, 5);
+    ring_reader_close(rd);
+    sampler_fini(&x.want);
+    sampler_fini(&x.got);
+}
+
+/* ---- long keys: names spread over continuation slots, and their reuse ---- */
+
+struct long_ctx {
+    int n;
+    char slab[SLAB_NAME_MAX];
+    char caller[VMALLOC_CALLER_MAX], module[VMALLOC_MODULE_MAX];
+};
+
+static int long_cb(const struct ring_state *st, void *arg)
+{
+    struct long_ctx *x = arg;
+    struct sampler got;
+    long i;
+
+    ring_sampler_init(&got);
+    assert_int_equal(ring_state_to_sampler(st, &got), 0);
+    i = slab_find(&got.slab, x->slab);
+    assert_int_equal(i >= 0, st->seq % 2 == 1);
+    if (st->seq % 2 == 1) {
+        assert_int_equal(got.vmalloc.n, 1);
+        assert_string_equal(got.vmalloc.rows[0].caller, x->caller);
+        assert_string_equal(got.vmalloc.rows[0].module, x->module);
+    }
+    sampler_fini(&got);
+    x->n++;
+    return 0;
+}
+
+static void test_long_names(void **state)
+{
+    struct ring_config cfg = { 64 << 10, 64 << 10, 16 };
+    const char *path = tpath("long.ring");
+    struct long_ctx x;
+    const char *names[1];
+    const char *callers[1];
+    uint64_t nodes[1] = { 1 };
+    struct ring_stats rs;
+    struct ring_reader *rd;
+    struct sampler sm;
+    struct ring *r;
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    memset(x.slab, 'n', SLAB_NAME_MAX - 1);
+    memset(x.caller, 'c', VMALLOC_CALLER_MAX - 1);
+    memset(x.module, 'm', VMALLOC_MODULE_MAX - 1);
+    names[0] = x.slab;
+    callers[0] = x.caller;
+    synth_init(&sm);
+    r = open_ring(path, &cfg, NULL, 0);
+    /* odd samples have the long names, even ones a short name: a 16-slot table must recycle */
+    for (uint64_t k = 0; k < 400; k++) {
+        char shortname[32];
+        const char *sn[1] = { shortname };
+        snprintf(shortname, sizeof(shortname), "s%llu", (unsigned long long)k);
+        if (k % 2 == 0) {
+            synth_slab(&sm, names, 1, k);
+            synth_vmalloc(&sm, callers, nodes, 1, k);
+            snprintf(sm.vmalloc.rows[0].module, VMALLOC_MODULE_MAX, "%s", x.module);
+        } else {
+            synth_slab(&sm, sn, 1, k);
+            synth_vmalloc(&sm, callers, nodes, 0, k);
+        }
+        assert_int_equal(ring_append(r, &sm, SRC_BIT(SRC_SLABINFO) | SRC_BIT(SRC_VMALLOCINFO), 0,
+                                     1700000000000000000ull + k * 61000000000ull, k),
+                         0);
+    }
+    ring_stats(r, &rs);
+    assert_true(rs.slots_used <= 16);
+    ring_close(r);
+    sampler_fini(&sm);
+    rd = open_reader(path);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, long_cb, &x), 0);
+    assert_true(x.n > 20);
+    ring_reader_close(rd);
+}
+
+/* ---- keyframes: random access from the middle ---- */
+
+static void test_keyframe_random_access(void **state)
+{
+    const char *path = tpath("kf.ring");
+    struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
+    struct digests all, part, part2;
+    struct ring_stats rs;
+    struct sampler sm;
+    struct ring *r;
+    size_t mid = 12345, j;
+
+    (void)state;
+    idle_sampler(&sm);
+    r = open_ring(path, &cfg, NULL, 0);
+    assert_int_equal(ring_fill_idle(r, &sm, 20000, 1700000000000000000ull, 7), 0);
+    ring_stats(r, &rs);
+    assert_true(rs.full_keyframes >= 5);
+    ring_close(r);
+    sampler_fini(&sm);
+
+    walk_digests(path, RING_FULL, 0, 0, &all);
+    assert_int_equal(all.n, 20000);
+    assert_true(all.first_kf);
+    walk_digests(path, RING_FULL, all.wall[mid], 0, &part);
+    assert_int_equal(part.n, all.n - mid);
+    for (j = 0; j < part.n; j++) {
+        assert_int_equal(part.seq[j], all.seq[mid + j]);
+        assert_int_equal(part.d[j], all.d[mid + j]);
+    }
+    /* a bounded window */
+    walk_digests(path, RING_FULL, all.wall[100] - 1, all.wall[150], &part2);
+    assert_int_equal(part2.n, 51);
+    assert_int_equal(part2.d[0], all.d[100]);
+    assert_int_equal(part2.d[50], all.d[150]);
+    digests_free(&all);
+    digests_free(&part);
+    digests_free(&part2);
+}
+
+/* ---- crash consistency ---- */
+
+static void fill_file(const char *path, const struct ring_config *cfg, uint64_t n, uint64_t start)
+{
+    struct sampler sm;
+    struct ring *r;
+
+    idle_sampler(&sm);
+    r = open_ring(path, cfg, NULL, 0);
+    assert_int_equal(ring_fill_idle(r, &sm, n, start, 3), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+}
+
+/* Reopen as a writer; the note must be empty (nothing moved aside). */
+static void reopen_check(const char *path, const struct ring_config *cfg,
+                         const struct digests *want, size_t expect)
+{
+    struct digests got;
+    struct ring_stats rs;
+    struct sampler sm;
+    struct ring *r;
+    char note[512];
+
+    r = open_ring(path, cfg, note, sizeof(note));
+    assert_string_equal(note, "");
+    ring_stats(r, &rs);
+    assert_int_equal(rs.full_records, expect);
+    ring_close(r);
+    walk_digests(path, RING_FULL, 0, 0, &got);
+    assert_int_equal(got.n, expect);
+    for (size_t i = 0; i < expect; i++)
+        assert_int_equal(got.d[i], want->d[i]);
+    digests_free(&got);
+    /* and appends continue after the last valid record */
+    idle_sampler(&sm);
+    r = open_ring(path, cfg, note, sizeof(note));
+    assert_int_equal(ring_fill_idle(r, &sm, 10, want->wall[expect - 1] + 1000000000u, 9), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+    walk_digests(path, RING_FULL, 0, 0, &got);
+    assert_int_equal(got.n, expect + 10);
+    for (size_t i = 0; i < expect; i++)
+        assert_int_equal(got.d[i], want->d[i]);
+    digests_free(&got);
+}
+
+static void test_crash_torn_records(void **state)
+{
+    struct ring_config cfg = { 1 << 20, 256 << 10, 1024 };
+    const char *path = tpath("crash.ring");
+    struct digests want;
+    uint64_t toff, last, len32 = 0;
+    uint32_t zero = 0;
+    unsigned char b;
+
+    (void)state;
+    for (int mode = 0; mode < 4; mode++) {
+        unlink(path);
+        fill_file(path, &cfg, 200, 1700000000000000000ull);
+        walk_digests(path, RING_FULL, 0, 0, &want);
+        assert_int_equal(want.n, 200);
+        toff = hdr_u64(path, HDR_TIER_OFF(0));
+        last = hdr_u64(path, HDR_HINT(0, H_LAST_OFF));
+        {
+            int fd = open(path, O_RDONLY);
+            uint32_t l;
+            assert_int_equal(pread(fd, &l, 4, (off_t)(toff + last)), 4);
+            close(fd);
+            len32 = l;
+        }
+        switch (mode) {
+        case 0: /* the sequence number never made it */
+            file_write(path, (off_t)(toff + last + 8), &zero, 4);
+            break;
+        case 1: /* one payload byte differs: CRC mismatch */
+            b = 0x5a;
+            file_write(path, (off_t)(toff + last + 12 + len32 / 2), &b, 1);
+            break;
+        case 2: { /* the second half of the payload never reached the file */
+            char z[4096] = { 0 };
+            file_write(path, (off_t)(toff + last + 12 + len32 / 2), z, len32 - len32 / 2);
+            break;
+        }
+        default: { /* hints written before the crash lag behind: head points 20 records back */
+            uint64_t v = want.seq[180];
+            file_write(path, HDR_HINT(0, H_HEAD_SEQ), &v, 8);
+            v = want.seq[179];
+            file_write(path, HDR_HINT(0, H_LAST_SEQ), &v, 8);
+            break;
+        }
+        }
+        reopen_check(path, &cfg, &want, mode == 3 ? 200 : 199);
+        digests_free(&want);
+    }
+}
+
+/* kill -9 of a writer in the middle of appending: everything it reported written is there. */
+static void test_crash_kill9(void **state)
+{
+    struct ring_config cfg = { 256 << 10, 128 << 10, 1024 };
+    const char *path = tpath("kill9.ring");
+    struct digests got;
+    uint64_t done = 0, v;
+    int pfd[2];
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(pipe(pfd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sampler sm;
+        struct ring *r;
+        char note[256];
+        close(pfd[0]);
+        parse_snapshot(&sm, "tests/fixtures/idle");
+        if (ring_open(&r, path, &cfg, note, sizeof(note)) < 0)
+            _exit(1);
+        for (uint64_t i = 0;; i++) {
+            uint64_t t = 1700000000000000000ull + i * 1000000000u;
+            if (ring_fill_idle(r, &sm, 1, t, (uint32_t)i + 1) < 0)
+                _exit(2);
+            v = i + 1;
+            if (write(pfd[1], &v, 8) != 8)
+                _exit(3);
+        }
+    }
+    close(pfd[1]);
+    while (done < 3000 && read(pfd[0], &v, 8) == 8)
+        done = v;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    while (read(pfd[0], &v, 8) == 8)
+        done = v;
+    close(pfd[0]);
+    assert_true(done >= 3000);
+    {
+        struct ring *r;
+        struct ring_stats rs;
+        char note[256];
+        r = open_ring(path, &cfg, note, sizeof(note));
+        assert_string_equal(note, "");
+        ring_stats(r, &rs);
+        /* the small ring wrapped: the newest record is the last one reported (or one more) */
+        assert_true(rs.full_dropped + rs.full_records >= done);
+        assert_true(rs.full_dropped > 0);
+        ring_close(r);
+    }
+    walk_digests(path, RING_FULL, 0, 0, &got);
+    assert_true(got.n > 100);
+    assert_true(got.wall[got.n - 1] >= 1700000000000000000ull + (done - 1) * 1000000000u - 100000);
+    for (size_t i = 1; i < got.n; i++)
+        assert_true(got.seq[i] == got.seq[i - 1] + 1);
+    digests_free(&got);
+}
+
+/* ---- bad files are moved aside ---- */
+
+static void expect_moved_aside(const char *path, const char *why)
+{
+    struct ring_config cfg = { 128 << 10, 64 << 10, 512 };
+    struct digests got;
+    struct sampler sm;
+    struct ring *r;
+    struct stat st;
+    char note[1024], aside[600];
+    const char *p;
+
+    r = open_ring(path, &cfg, note, sizeof(note));
+    if (!strstr(note, why) || !strstr(note, "moved it aside"))
+        fail_msg("note \"%s\" does not say \"%s\"", note, why);
+    p = strstr(note, "moved it aside to ");
+    assert_non_null(p);
+    snprintf(aside, sizeof(aside), "%s", p + strlen("moved it aside to "));
+    *strstr(aside, " and started") = '\0';
+    assert_int_equal(lstat(aside, &st), 0);
+    idle_sampler(&sm);
+    assert_int_equal(ring_fill_idle(r, &sm, 3, 1700000000000000000ull, 1), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+    walk_digests(path, RING_FULL, 0, 0, &got);
+    assert_int_equal(got.n, 3);
+    digests_free(&got);
+    if (S_ISDIR(st.st_mode))
+        rmdir(aside);
+    else
+        unlink(aside);
+    unlink(path);
+}
+
+static void test_bad_files(void **state)
+{
+    struct ring_config cfg = { 128 << 10, 64 << 10, 512 };
+    const char *path = tpath("bad.ring");
+    struct ring_reader *rd;
+    char err[256], *junk;
+    uint32_t v;
+    int fd;
+
+    (void)state;
+    /* garbage */
+    junk = malloc(100000);
+    assert_non_null(junk);
+    for (int i = 0; i < 100000; i++)
+        junk[i] = (char)(i * 7919 + 13);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    assert_int_equal(write(fd, junk, 100000), 100000);
+    close(fd);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "bad magic"));
+    expect_moved_aside(path, "bad magic");
+    free(junk);
+
+    /* an empty file */
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    close(fd);
+    expect_moved_aside(path, "truncated");
+
+    /* another layout version (header checksum made right) */
+    fill_file(path, &cfg, 5, 1700000000000000000ull);
+    v = RING_FORMAT_VERSION + 1;
+    file_write(path, 8, &v, 4);
+    {
+        unsigned char h[84];
+        fd = open(path, O_RDONLY);
+        assert_int_equal(pread(fd, h, 84, 0), 84);
+        close(fd);
+        v = crc32c(0, h, 84);
+        file_write(path, 84, &v, 4);
+    }
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "version"));
+    expect_moved_aside(path, "layout version 2");
+
+    /* a corrupt header */
+    fill_file(path, &cfg, 5, 1700000000000000000ull);
+    v = 12345;
+    file_write(path, 56, &v, 4);
+    expect_moved_aside(path, "header checksum mismatch");
+
+    /* truncated */
+    fill_file(path, &cfg, 5, 1700000000000000000ull);
+    assert_int_equal(truncate(path, 100000), 0);
+    expect_moved_aside(path, "truncated");
+
+    /* records destroyed: neither the tail nor any keyframe is valid */
+    fill_file(path, &cfg, 5, 1700000000000000000ull);
+    {
+        uint64_t off = hdr_u64(path, HDR_TIER_OFF(0));
+        char *z = calloc(1, 128 << 10);
+        file_write(path, (off_t)off, z, 128 << 10);
+        free(z);
+    }
+    expect_moved_aside(path, "no valid record");
+
+    /* not a file at all */
+    assert_int_equal(mkdir(path, 0755), 0);
+    expect_moved_aside(path, "not a regular file");
+}
+
+/* Opening fails only on I/O errors, e.g. a directory we may not write into. */
+static void test_open_io_error(void **state)
+{
+    struct ring *r;
+    char note[128];
+
+    (void)state;
+    assert_true(ring_open(&r, "/nonexistent-dir/x.ring", NULL, note, sizeof(note)) < 0);
+    /* and a second writer on the same file is refused */
+    {
+        const char *path = tpath("busy.ring");
+        struct ring_config cfg = { 128 << 10, 64 << 10, 64 };
+        struct ring *r1 = open_ring(path, &cfg, NULL, 0), *r2;
+        assert_int_equal(ring_open(&r2, path, &cfg, note, sizeof(note)), -EBUSY);
+        ring_close(r1);
+    }
+}
+
+/* ---- wrap-around and name-slot reclamation under tiny budgets ---- */
+
+static void test_wrap_small_budget(void **state)
+{
+    struct ring_config small = { 64 << 10, 64 << 10, 512 }, big = { 8 << 20, 1 << 20, 1024 };
+    const char *ps = tpath("small.ring"), *pb = tpath("big.ring");
+    struct digests ds, db, cs;
+    struct ring_stats rs;
+    struct stat st;
+    struct sampler sm;
+    struct ring *r;
+    uint64_t start = 1700000000000000000ull;
+
+    (void)state;
+    idle_sampler(&sm);
+    r = open_ring(ps, &small, NULL, 0);
+    assert_int_equal(ring_fill_idle(r, &sm, 15000, start, 11), 0);
+    ring_stats(r, &rs);
+    assert_true(rs.full_dropped > 0);
+    assert_true(rs.coarse_dropped > 0);
+    assert_true(rs.full_bytes_used <= rs.full_capacity);
+    assert_true(rs.coarse_bytes_used <= rs.coarse_capacity);
+    assert_true(rs.full_oldest_wall_ns > start + 10000ull * 1000000000u);
+    assert_int_equal(rs.entities_dropped, 0);
+    printf("# 64 KiB tiers: %llu full records (%.1f s), %llu coarse records\n",
+           (unsigned long long)rs.full_records,
+           (double)(rs.full_newest_wall_ns - rs.full_oldest_wall_ns) / 1e9,
+           (unsigned long long)rs.coarse_records);
+    ring_close(r);
+    assert_int_equal(stat(ps, &st), 0);
+    assert_true((uint64_t)st.st_size <= small.full_bytes + small.coarse_bytes + (1u << 20));
+
+    r = open_ring(pb, &big, NULL, 0);
+    assert_int_equal(ring_fill_idle(r, &sm, 15000, start, 11), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+
+    walk_digests(ps, RING_FULL, 0, 0, &ds);
+    walk_digests(pb, RING_FULL, 0, 0, &db);
+    assert_true(ds.n > 100 && ds.n < 15000);
+    assert_true(ds.first_kf);
+    /* the newest records are intact: equal to the same samples in a ring that kept everything */
+    for (size_t i = 0; i < ds.n; i++)
+        assert_int_equal(ds.d[ds.n - 1 - i], db.d[db.n - 1 - i]);
+    assert_int_equal(ds.wall[ds.n - 1], db.wall[db.n - 1]);
+    walk_digests(ps, RING_COARSE, 0, 0, &cs);
+    assert_true(cs.n > 10);
+    for (size_t i = 1; i < cs.n; i++)
+        assert_true(cs.wall[i] > cs.wall[i - 1]);
+    digests_free(&ds);
+    digests_free(&db);
+    digests_free(&cs);
+}
+
+/* Three new cache names per sample, each living four samples: thousands of names, few slots. */
+#define CHURN_LIFE 4
+#define CHURN_NEW 3
+
+static void churn_names(uint64_t k, char names[][32], const char **ptr, size_t *n)
+{
+    *n = 0;
+    for (uint64_t born = k >= CHURN_LIFE - 1 ? k - (CHURN_LIFE - 1) : 0; born <= k; born++)
+        for (int j = 0; j < CHURN_NEW; j++) {
+            snprintf(names[*n], 32, "churn-%llu-%d", (unsigned long long)born, j);
+            ptr[*n] = names[*n];
+            (*n)++;
+        }
+}
+
+struct names_ctx {
+    uint64_t start, step;
+    size_t states;
+};
+
+static int names_cb(const struct ring_state *st, void *arg)
+{
+    struct names_ctx *x = arg;
+    uint64_t k = (st->wall_ns - x->start) / x->step;
+    char names[CHURN_LIFE * CHURN_NEW][32];
+    const char *ptr[CHURN_LIFE * CHURN_NEW];
+    size_t n, it = 0, seen = 0;
+    struct ring_entity e;
+
+    churn_names(k, names, ptr, &n);
+    while (ring_state_next(st, &it, &e)) {
+        bool found = false;
+        if (e.kind != SK_SLAB)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            found |= e.keylen == strlen(ptr[i]) && memcmp(e.key, ptr[i], e.keylen) == 0;
+        if (!found)
+            fail_msg("record %llu: unexpected name %.*s", (unsigned long long)k, (int)e.keylen,
+                     e.key);
+        seen++;
+    }
+    assert_int_equal(seen, n);
+    x->states++;
+    return 0;
+}
+
+static void test_name_slot_reclamation(void **state)
+{
+    struct ring_config cfg = { 64 << 10, 64 << 10, 2048 };
+    const char *path = tpath("names.ring");
+    struct names_ctx x = { 1700000000000000000ull, 61000000000ull, 0 };
+    char names[CHURN_LIFE * CHURN_NEW][32];
+    const char *ptr[CHURN_LIFE * CHURN_NEW];
+    struct ring_stats rs;
+    struct ring_reader *rd;
+    struct sampler sm;
+    struct ring *r;
+    size_t n;
+    uint64_t total = 6000;
+
+    (void)state;
+    synth_init(&sm);
+    sm.valid = SRC_BIT(SRC_SLABINFO);
+    r = open_ring(path, &cfg, NULL, 0);
+    for (uint64_t k = 0; k < total; k++) {
+        churn_names(k, names, ptr, &n);
+        synth_slab(&sm, ptr, n, k);
+        assert_int_equal(ring_append(r, &sm, SRC_BIT(SRC_SLABINFO), 0, x.start + k * x.step, k), 0);
+    }
+    ring_stats(r, &rs);
+    printf("# name churn: %llu names through %u slots, %u in use, %llu dropped\n",
+           (unsigned long long)(total * CHURN_NEW), rs.slots_total, rs.slots_used,
+           (unsigned long long)rs.entities_dropped);
+    assert_int_equal(rs.entities_dropped, 0);
+    assert_true(rs.slots_used <= cfg.entity_slots);
+    assert_true(rs.full_dropped > 0 && rs.coarse_dropped > 0);
+    ring_close(r);
+    sampler_fini(&sm);
+
+    /* every retained record, both tiers, names exactly the caches alive at its time */
+    rd = open_reader(path);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, names_cb, &x), 0);
+    assert_true(x.states > 50);
+    x.states = 0;
+    assert_int_equal(ring_reader_walk(rd, RING_COARSE, 0, 0, names_cb, &x), 0);
+    assert_true(x.states > 50);
+    ring_reader_close(rd);
+}
+
+/* ---- a reader never sees a torn state while a writer in another process appends ---- */
+
+#define CONC_CACHES 20
+static const char *const conc_names[CONC_CACHES] = {
+    "c00", "c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09",
+    "c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19",
+};
+
+struct conc_ctx {
+    uint64_t start;
+    uint64_t states, coarse;
+};
+
+/* Every value of record k is a function of k: any mix of two records shows. */
+static int conc_cb(const struct ring_state *st, void *arg)
+{
+    struct conc_ctx *x = arg;
+    uint64_t k = (st->wall_ns - x->start) / 1000000000u;
+    size_t it = 0, n = 0;
+    struct ring_entity e;
+
+    while (ring_state_next(st, &it, &e)) {
+        unsigned i;
+        if (e.kind != SK_SLAB)
+            continue;
+        assert_int_equal(e.keylen, 3);
+        i = (unsigned)((e.key[1] - '0') * 10 + (e.key[2] - '0'));
+        assert_true(i < CONC_CACHES);
+        assert_int_equal(e.val[SF_SLAB_NUM_SLABS], k + i + 1);
+        assert_int_equal(e.val[SF_SLAB_NUM_OBJS], (k + i + 1) * 32);
+        assert_int_equal(e.val[SF_SLAB_ACTIVE_OBJS], (k + i + 1) * 32 - k % 7);
+        assert_true(e.min[SF_SLAB_NUM_SLABS] <= e.val[SF_SLAB_NUM_SLABS]);
+        assert_true(e.max[SF_SLAB_NUM_SLABS] >= e.val[SF_SLAB_NUM_SLABS]);
+        n++;
+    }
+    /* caches come and go with k: c<i> exists when (k + i) % 5 != 0 */
+    {
+        size_t want = 0;
+        for (unsigned i = 0; i < CONC_CACHES; i++)
+            want += (k + i) % 5 != 0;
+        assert_int_equal(n, want);
+    }
+    if (st->tier == RING_COARSE)
+        x->coarse++;
+    else
+        x->states++;
+    return 0;
+}
+
+static void conc_sample(struct sampler *sm, uint64_t k)
+{
+    const char *ptr[CONC_CACHES];
+    size_t n = 0;
+    for (unsigned i = 0; i < CONC_CACHES; i++)
+        if ((k + i) % 5 != 0)
+            ptr[n++] = conc_names[i];
+    synth_slab(sm, ptr, n, k);
+    /* synth_slab numbers caches by position; renumber by name so values follow the name */
+    for (size_t j = 0; j < n; j++) {
+        struct slab_cache *c = &sm->slab.caches[j];
+        unsigned i = (unsigned)((c->name[1] - '0') * 10 + (c->name[2] - '0'));
+        c->num_slabs = k + i + 1;
+        c->active_slabs = c->num_slabs;
+        c->num_objs = c->num_slabs * 32;
+        c->active_objs = c->num_objs - k % 7;
+    }
+}
+
+static void test_reader_concurrent(void **state)
+{
+    struct ring_config cfg = { 64 << 10, 64 << 10, 256 };
+    const char *path = tpath("conc.ring");
+    struct conc_ctx x = { 1700000000000000000ull, 0, 0 };
+    struct timespec t0, t1;
+    int pfd[2], status;
+    char c;
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(pipe(pfd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sampler sm;
+        struct ring *r;
+        char note[256];
+        close(pfd[0]);
+        synth_init(&sm);
+        sm.valid = SRC_BIT(SRC_SLABINFO);
+        if (ring_open(&r, path, &cfg, note, sizeof(note)) < 0)
+            _exit(1);
+        for (uint64_t k = 0; k < 400000; k++) {
+            conc_sample(&sm, k);
+            if (ring_append(r, &sm, SRC_BIT(SRC_SLABINFO), 0, x.start + k * 1000000000u, k) < 0)
+                _exit(2);
+            if (k == 100 && write(pfd[1], "x", 1) != 1)
+                _exit(3);
+        }
+        ring_close(r);
+        _exit(0);
+    }
+    close(pfd[1]);
+    assert_int_equal(read(pfd[0], &c, 1), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        struct ring_reader *rd = open_reader(path);
+        assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, conc_cb, &x), 0);
+        assert_int_equal(ring_reader_walk(rd, RING_COARSE, 0, 0, conc_cb, &x), 0);
+        ring_reader_close(rd);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    close(pfd[0]);
+    printf("# concurrent reader: %llu full and %llu coarse states checked while writing\n",
+           (unsigned long long)x.states, (unsigned long long)x.coarse);
+    assert_true(x.states > 1000);
+}
+
+/* ---- export ---- */
+
+static void test_export_window(void **state)
+{
+    const char *path = tpath("exp-src.ring"), *out = tpath("exp-out.ring");
+    struct rt_ctx x;
+    struct ring_reader *rd, *ro;
+    struct stat st;
+    char err[256];
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    x.i = x.start = 10;
+    import_trace(path, NULL);
+    rd = open_reader(path);
+    assert_int_equal(
+        ring_export(rd, snapshot_time(10), snapshot_time(19), out, err, sizeof(err)), 0);
+    assert_int_equal(ring_export(rd, 1, 2, tpath("none.ring"), err, sizeof(err)), -ENOENT);
+    assert_true(err[0] != '\0');
+    ring_reader_close(rd);
+    assert_int_equal(stat(out, &st), 0);
+    printf("# export of 10 snapshots: %lld bytes\n", (long long)st.st_size);
+    assert_true(st.st_size < 64 * 1024);
+    ro = open_reader(out);
+    ring_sampler_init(&x.got);
+    assert_int_equal(ring_reader_walk(ro, RING_FULL, 0, 0, rt_cb, &x), 0);
+    assert_int_equal(x.i, 20);
+    ring_reader_close(ro);
+    sampler_fini(&x.got);
+}
+
+/* ---- resize on a budget change ---- */
+
+static void test_resize(void **state)
+{
+    struct ring_config a = { 256 << 10, 128 << 10, 1024 }, b = { 512 << 10, 256 << 10, 2048 },
+                       c = { 64 << 10, 64 << 10, 1024 };
+    const char *path = tpath("resize.ring");
+    struct digests d0, d1, d2;
+    struct ring_stats rs;
+    struct ring *r;
+    struct stat st;
+    char note[512];
+
+    (void)state;
+    fill_file(path, &a, 2000, 1700000000000000000ull);
+    walk_digests(path, RING_FULL, 0, 0, &d0);
+    r = open_ring(path, &b, note, sizeof(note));
+    assert_non_null(strstr(note, "resized"));
+    ring_stats(r, &rs);
+    assert_int_equal(rs.full_capacity, b.full_bytes);
+    assert_int_equal(rs.slots_total, b.entity_slots);
+    ring_close(r);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 4096 + 2048 * 64 + (512 << 10) + (256 << 10));
+    walk_digests(path, RING_FULL, 0, 0, &d1);
+    assert_int_equal(d1.n, d0.n);
+    for (size_t i = 0; i < d0.n; i++)
+        assert_int_equal(d0.d[i], d1.d[i]);
+    /* shrinking keeps the newest records */
+    r = open_ring(path, &c, note, sizeof(note));
+    assert_non_null(strstr(note, "resized"));
+    ring_close(r);
+    walk_digests(path, RING_FULL, 0, 0, &d2);
+    assert_true(d2.n > 100 && d2.n < d0.n);
+    for (size_t i = 0; i < d2.n; i++)
+        assert_int_equal(d2.d[d2.n - 1 - i], d0.d[d0.n - 1 - i]);
+    /* same budgets again: nothing to do */
+    r = open_ring(path, &c, note, sizeof(note));
+    assert_string_equal(note, "");
+    ring_close(r);
+    digests_free(&d0);
+    digests_free(&d1);
+    digests_free(&d2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32c),
+        cmocka_unit_test(test_roundtrip_trace),
+        cmocka_unit_test(test_coarse_trace),
+        cmocka_unit_test(test_entities_appear_disappear),
+        cmocka_unit_test(test_long_names),
+        cmocka_unit_test(test_keyframe_random_access),
+        cmocka_unit_test(test_crash_torn_records),
+        cmocka_unit_test(test_crash_kill9),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_open_io_error),
+        cmocka_unit_test(test_wrap_small_budget),
+        cmocka_unit_test(test_name_slot_reclamation),
+        cmocka_unit_test(test_reader_concurrent),
+        cmocka_unit_test(test_export_window),
+        cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_budget_idle_day),
+    };
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+}

@@ -1,0 +1,337 @@
+#include "trend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t bucket_of(uint64_t window_ns)
+{
+    uint64_t b = window_ns / TREND_CAP;
+
+    return b ? b : 1;
+}
+
+void trend_init(struct trend *h, uint64_t window_ns)
+{
+    memset(h, 0, sizeof(*h));
+    h->window_ns = window_ns;
+    h->bucket_ns = bucket_of(window_ns);
+}
+
+void trend_free(struct trend *h)
+{
+    for (size_t i = 0; i < h->nseries; i++) {
+        free(h->series[i].name);
+        free(h->series[i].vals);
+    }
+    free(h->series);
+    free(h->slots);
+    memset(h, 0, sizeof(*h));
+}
+
+void trend_clear(struct trend *h, uint64_t window_ns)
+{
+    h->head = h->n = 0;
+    h->window_ns = window_ns;
+    h->bucket_ns = bucket_of(window_ns);
+    h->target = TT_POINT;
+}
+
+static void slot_reset(struct trend *h, size_t slot)
+{
+    for (size_t i = 0; i < h->nseries; i++)
+        h->series[i].vals[slot] = TREND_NONE;
+}
+
+bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
+{
+    uint64_t b = wall_ns / h->bucket_ns;
+    size_t slot;
+
+    h->target = TT_POINT;
+    if (h->n && b == h->newest_bucket) {
+        if (!replace)
+            return false;
+        slot = (h->head + h->n - 1) % TREND_CAP;
+    } else {
+        /* Drop what has left the window, then the oldest point if the ring is full. */
+        while (h->n && trend_time(h, 0) + h->window_ns < wall_ns) {
+            h->head = (h->head + 1) % TREND_CAP;
+            h->n--;
+        }
+        if (h->n == TREND_CAP) {
+            h->head = (h->head + 1) % TREND_CAP;
+            h->n--;
+        }
+        slot = (h->head + h->n) % TREND_CAP;
+        h->n++;
+        h->newest_bucket = b;
+    }
+    h->t[slot] = wall_ns;
+    h->cur = slot;
+    slot_reset(h, slot);
+    return true;
+}
+
+void trend_begin_base(struct trend *h, uint64_t wall_ns)
+{
+    h->target = TT_BASE;
+    h->has_base = true;
+    h->base_wall = wall_ns;
+    for (size_t i = 0; i < h->nseries; i++)
+        h->series[i].base = TREND_NONE;
+}
+
+void trend_begin_mark(struct trend *h, uint64_t wall_ns)
+{
+    h->target = TT_MARK;
+    h->has_mark = true;
+    h->mark_wall = wall_ns;
+    for (size_t i = 0; i < h->nseries; i++)
+        h->series[i].mark = TREND_NONE;
+}
+
+void trend_end_target(struct trend *h)
+{
+    h->target = TT_POINT;
+}
+
+static uint64_t hash_name(int kind, const char *s)
+{
+    uint64_t x = 1469598103934665603ull ^ (uint64_t)kind; /* FNV-1a */
+
+    while (*s) {
+        x ^= (unsigned char)*s++;
+        x *= 1099511628211ull;
+    }
+    return x;
+}
+
+long trend_find(const struct trend *h, int kind, const char *name)
+{
+    size_t mask;
+
+    if (!h->nslots)
+        return -1;
+    mask = h->nslots - 1;
+    for (size_t i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask) {
+        const struct trend_series *s = &h->series[h->slots[i] - 1];
+        if (s->kind == kind && strcmp(s->name, name) == 0)
+            return (long)(h->slots[i] - 1);
+    }
+    return -1;
+}
+
+/* Keep the index at most half full so that probes stay short. */
+static int index_grow(struct trend *h)
+{
+    size_t nslots = h->nslots ? h->nslots * 2 : 256;
+    uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+    if (!slots)
+        return -ENOMEM;
+    for (size_t s = 0; s < h->nseries; s++) {
+        size_t i = hash_name(h->series[s].kind, h->series[s].name) & (nslots - 1);
+        while (slots[i])
+            i = (i + 1) & (nslots - 1);
+        slots[i] = (uint32_t)(s + 1);
+    }
+    free(h->slots);
+    h->slots = slots;
+    h->nslots = nslots;
+    return 0;
+}
+
+static long series_new(struct trend *h, int kind, const char *name)
+{
+    struct trend_series *s;
+    size_t mask, i;
+
+    if ((h->nseries + 1) * 2 > h->nslots && index_grow(h) < 0)
+        return -ENOMEM;
+    if (h->nseries == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        struct trend_series *ns = realloc(h->series, cap * sizeof(*ns));
+        if (!ns)
+            return -ENOMEM;
+        h->series = ns;
+        h->cap = cap;
+    }
+    s = &h->series[h->nseries];
+    memset(s, 0, sizeof(*s));
+    s->name = strdup(name);
+    s->vals = malloc(TREND_CAP * sizeof(*s->vals));
+    if (!s->name || !s->vals) {
+        free(s->name);
+        free(s->vals);
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < TREND_CAP; k++)
+        s->vals[k] = TREND_NONE;
+    s->kind = (uint8_t)kind;
+    /* Born after the base and the mark: it held nothing then. */
+    s->base = s->mark = TREND_NONE;
+    mask = h->nslots - 1;
+    for (i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask)
+        ;
+    h->slots[i] = (uint32_t)(h->nseries + 1);
+    return (long)h->nseries++;
+}
+
+static long put(struct trend *h, int kind, const char *name, uint64_t value, bool add)
+{
+    long idx = trend_find(h, kind, name);
+    uint64_t *v;
+
+    if (idx < 0) {
+        idx = series_new(h, kind, name);
+        if (idx < 0)
+            return idx;
+    }
+    switch (h->target) {
+    case TT_BASE:
+        v = &h->series[idx].base;
+        break;
+    case TT_MARK:
+        v = &h->series[idx].mark;
+        break;
+    case TT_POINT:
+    default:
+        if (!h->n)
+            return idx;
+        v = &h->series[idx].vals[h->cur];
+        break;
+    }
+    if (value == TREND_NONE)
+        value--; /* a real value never means "absent" */
+    if (add && *v != TREND_NONE)
+        *v = *v + value < *v || *v + value == TREND_NONE ? TREND_NONE - 1 : *v + value;
+    else
+        *v = value;
+    return idx;
+}
+
+long trend_set(struct trend *h, int kind, const char *name, uint64_t value)
+{
+    return put(h, kind, name, value, false);
+}
+
+long trend_add(struct trend *h, int kind, const char *name, uint64_t value)
+{
+    return put(h, kind, name, value, true);
+}
+
+static int64_t diff(uint64_t to, uint64_t from)
+{
+    if (to >= from) {
+        uint64_t d = to - from;
+        return d > INT64_MAX ? INT64_MAX : (int64_t)d;
+    }
+    uint64_t d = from - to;
+    return d > INT64_MAX ? -INT64_MAX : -(int64_t)d;
+}
+
+bool trend_growth(const struct trend *h, const struct trend_series *s, int64_t *out)
+{
+    if (!s || h->n < 2)
+        return false;
+    *out = diff(trend_val(h, s, h->n - 1), trend_val(h, s, 0));
+    return true;
+}
+
+bool trend_rate(const struct trend *h, const struct trend_series *s, double *out)
+{
+    int64_t g;
+    uint64_t t0, t1;
+
+    if (!trend_growth(h, s, &g))
+        return false;
+    t0 = trend_time(h, 0);
+    t1 = trend_time(h, h->n - 1);
+    if (t1 <= t0)
+        return false;
+    *out = (double)g / ((double)(t1 - t0) / 60e9);
+    return true;
+}
+
+static bool since(const struct trend *h, const struct trend_series *s, uint64_t ref, bool has,
+                  int64_t *out)
+{
+    if (!s || !has || !h->n)
+        return false;
+    *out = diff(trend_val(h, s, h->n - 1), ref == TREND_NONE ? 0 : ref);
+    return true;
+}
+
+bool trend_since_base(const struct trend *h, const struct trend_series *s, int64_t *out)
+{
+    return since(h, s, s ? s->base : 0, h->has_base, out);
+}
+
+bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64_t *out)
+{
+    return since(h, s, s ? s->mark : 0, h->has_mark, out);
+}
+
+char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
+                      const char *const levels[8], char *buf, size_t n)
+{
+    /* Index of the point each column shows; -1 for a blank column. */
+    long pick[512];
+    uint64_t lo = UINT64_MAX, hi = 0, t0, t1;
+    size_t pos = 0;
+    double span;
+
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!s || width == 0)
+        return buf;
+    if (width > sizeof(pick) / sizeof(pick[0]))
+        width = sizeof(pick) / sizeof(pick[0]);
+    if (h->n <= width) {
+        for (size_t c = 0; c < width; c++)
+            pick[c] = c + h->n >= width ? (long)(c + h->n - width) : -1;
+    } else {
+        size_t p = 0;
+
+        t0 = trend_time(h, 0);
+        t1 = trend_time(h, h->n - 1);
+        for (size_t c = 0; c < width; c++) {
+            /* The column ends at t0 + (c + 1) / width of the span; the last one at t1. */
+            uint64_t end = c + 1 == width ? t1
+                                          : t0 + (uint64_t)((double)(t1 - t0) * (double)(c + 1) /
+                                                            (double)width);
+            while (p + 1 < h->n && trend_time(h, p + 1) <= end)
+                p++;
+            pick[c] = (long)p;
+        }
+    }
+    for (size_t c = 0; c < width; c++) {
+        if (pick[c] >= 0) {
+            uint64_t v = trend_val(h, s, (size_t)pick[c]);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    }
+    span = (double)(hi - lo);
+    if (span < (double)hi / 64.0)
+        span = (double)hi / 64.0;
+    for (size_t c = 0; c < width; c++) {
+        const char *g = " ";
+        size_t gl;
+
+        if (pick[c] >= 0) {
+            uint64_t v = trend_val(h, s, (size_t)pick[c]);
+            int level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
+            g = levels[level < 0 ? 0 : level > 7 ? 7 : level];
+        }
+        gl = strlen(g);
+        if (pos + gl >= n)
+            break;
+        memcpy(buf + pos, g, gl);
+        pos += gl;
+    }
+    buf[pos] = '\0';
+    return buf;
+}

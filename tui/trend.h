@@ -1,0 +1,137 @@
+/*
+ * trend: the series kmemtop draws (sparklines, growth, the graph), over the
+ * selected window ending at the displayed record.
+ *
+ * One trend holds every series (slab caches, kmalloc classes, meminfo keys,
+ * vmalloc callers, buddy zones) on one shared timeline of at most TREND_CAP
+ * points.  The window is cut into TREND_CAP buckets and a bucket keeps one
+ * point, so a day at one sample a second costs the same memory as a minute:
+ * this is a view derived from the history (the ring, or the session), never a
+ * copy of it.
+ *
+ * A point is begun with trend_point(), then every series present in that
+ * record is set with trend_set() (or summed with trend_add(), for vmalloc
+ * rows that share a caller).  A series not set at a point is absent there
+ * and counts as 0: a cache that does not exist holds no memory.
+ *
+ * Two more values per series, kept across reloads of the window: the base
+ * (the first record of the session, or of a recording) and the mark (the
+ * record shown when `m` was pressed).  They are filled the same way, with the
+ * target switched by trend_begin_base() / trend_begin_mark().
+ */
+#ifndef KMW_TUI_TREND_H
+#define KMW_TUI_TREND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TREND_CAP 720
+#define TREND_NONE UINT64_MAX
+
+/* Namespaces of series names: the same name may exist once per kind. */
+enum trend_kind {
+    TK_SLAB,            /* cache name: bytes_total */
+    TK_KMALLOC,         /* class label ("1k"): bytes_total of all variants */
+    TK_MEMINFO,         /* key name ("Slab"): bytes */
+    TK_VMALLOC,         /* caller: bytes; "total" and "unpurged" are kept as TK_VMSUM */
+    TK_VMSUM,           /* "total", "unpurged", and one per type ("ioremap"): bytes */
+    TK_VMPAGES,         /* caller: real pages in bytes */
+    TK_BUDDY,           /* "<node>:<zone>": free pages in bytes */
+    TK_BUDDY_BLOCKS,    /* "<node>:<zone>/<order>": free blocks of that order */
+    TK_BUDDY_UNUSABLE,  /* "<node>:<zone>/<order>": unusable index in thousandths */
+    TK_NKINDS
+};
+
+enum trend_target { TT_POINT, TT_BASE, TT_MARK };
+
+struct trend_series {
+    char *name;
+    uint8_t kind;
+    uint64_t *vals;     /* TREND_CAP values, slot-aligned with trend.t */
+    uint64_t base;      /* TREND_NONE: absent at the base record (counts as 0 when there is one) */
+    uint64_t mark;
+};
+
+struct trend {
+    uint64_t t[TREND_CAP];  /* wall time of each point (ring: oldest at head) */
+    size_t head, n;
+    uint64_t window_ns;
+    uint64_t bucket_ns;
+    uint64_t newest_bucket;
+    enum trend_target target;
+    size_t cur;             /* slot being filled (TT_POINT) */
+    bool has_base, has_mark;
+    uint64_t base_wall, mark_wall;
+    struct trend_series *series;
+    size_t nseries, cap;
+    uint32_t *slots;        /* open-addressing index: series index + 1, 0 = empty */
+    size_t nslots;
+};
+
+void trend_init(struct trend *h, uint64_t window_ns);
+void trend_free(struct trend *h);
+
+/* Forget every point (a new window or a jump in time); series, base and mark stay. */
+void trend_clear(struct trend *h, uint64_t window_ns);
+
+/*
+ * Begin a point for a record at wall_ns (records arrive oldest first).  Points
+ * older than the window before wall_ns are dropped.  A record in the same
+ * bucket as the newest point replaces it when `replace`, else it is skipped:
+ * returns false, and nothing should be set for it.
+ */
+bool trend_point(struct trend *h, uint64_t wall_ns, bool replace);
+
+/* Switch trend_set() to fill the base or the mark instead of a point (every series starts absent). */
+void trend_begin_base(struct trend *h, uint64_t wall_ns);
+void trend_begin_mark(struct trend *h, uint64_t wall_ns);
+/* Back to points. */
+void trend_end_target(struct trend *h);
+
+/* Set (trend_set) or add to (trend_add) a series at the current target.  Series index or -ENOMEM. */
+long trend_set(struct trend *h, int kind, const char *name, uint64_t value);
+long trend_add(struct trend *h, int kind, const char *name, uint64_t value);
+
+/* Series index, or -1. */
+long trend_find(const struct trend *h, int kind, const char *name);
+
+static inline const struct trend_series *trend_series(const struct trend *h, long i)
+{
+    return i >= 0 && (size_t)i < h->nseries ? &h->series[i] : NULL;
+}
+
+/* Points, 0 = oldest. */
+static inline uint64_t trend_time(const struct trend *h, size_t i)
+{
+    return h->t[(h->head + i) % TREND_CAP];
+}
+/* Value at point i; absent counts as 0. */
+static inline uint64_t trend_val(const struct trend *h, const struct trend_series *s, size_t i)
+{
+    uint64_t v = s->vals[(h->head + i) % TREND_CAP];
+    return v == TREND_NONE ? 0 : v;
+}
+
+/* Change from the oldest point of the window to the newest; false with fewer than two points. */
+bool trend_growth(const struct trend *h, const struct trend_series *s, int64_t *out);
+/* The same per minute of the time between the two points. */
+bool trend_rate(const struct trend *h, const struct trend_series *s, double *out);
+/* Change from the base (since start) or the mark to the newest point; false when there is none. */
+bool trend_since_base(const struct trend *h, const struct trend_series *s, int64_t *out);
+bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64_t *out);
+
+/*
+ * A sparkline `width` columns wide, oldest on the left.  With no more points
+ * than columns each point is one column, right-aligned (a young session
+ * fills from the right); with more, each column is an equal share of the
+ * time from the oldest point to the newest and shows the last point in it.
+ * levels[0..7] are glyphs from lowest to highest.  The scale runs from the
+ * minimum to the maximum shown but never spans less than 1/64 of the
+ * maximum, so that the 0.1 % wobble of an idle kernel stays flat.  Returns
+ * buf (always NUL-terminated).
+ */
+char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
+                      const char *const levels[8], char *buf, size_t n);
+
+#endif
