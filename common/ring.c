@@ -532,7 +532,7 @@ static inline void set_mm(struct sent *e, unsigned f, uint64_t mo, uint64_t xo)
     e->mx[f] = e->v[f] + xo;
 }
 
-static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigned eop, bool kf,
+static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigned eop,
                          uint64_t seq, const struct dec_ctx *cx)
 {
     struct sent *e = &s->pv.e[slot];
@@ -594,7 +594,6 @@ static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigne
     }
     if (slot + 1 > s->pv.hi)
         s->pv.hi = slot + 1;
-    (void)kf;
     return touch(s, slot);
 }
 
@@ -777,7 +776,7 @@ static int rec_decode(struct sstate *s, const uint8_t *p, size_t len, uint64_t s
         else if (eop == EOP_CHANGE)
             r = decode_change(s, &d, slot, seq, cx);
         else
-            r = decode_appear(s, &d, slot, eop, kf, seq, cx);
+            r = decode_appear(s, &d, slot, eop, seq, cx);
         if (r < 0)
             goto fail;
     }
@@ -2682,8 +2681,6 @@ static int ring_attach(struct ring *r, char *why, size_t n)
     r->acc_gen = 1;
     r->cx_full = (struct dec_ctx){ w_resolve, acc_prechange, r };
     r->cx_plain = (struct dec_ctx){ w_resolve, NULL, r };
-    if (h->hint_lock & 1)
-        h->hint_lock++;
     memcpy(hint, h->tier, sizeof(hint));
     r->ws = calloc(r->nslots, sizeof(*r->ws));
     if (!r->ws)
@@ -2695,14 +2692,17 @@ static int ring_attach(struct ring *r, char *why, size_t n)
         if (ret < 0)
             return ret;
     }
-    ret = slots_load(r);
-    if (ret < 0)
-        return ret;
+    /* scanning only reads: a file found unusable here is moved aside untouched */
     for (int t = RING_COARSE; t >= RING_FULL; t--) {
         ret = tier_scan(r, &r->t[t], (enum ring_tier)t, &hint[t], why, n);
         if (ret < 0)
             return ret;
     }
+    if (h->hint_lock & 1)
+        h->hint_lock++;
+    ret = slots_load(r);
+    if (ret < 0)
+        return ret;
     if (C->kfq_n) {
         ret = tier_replay(r, C, C->kfq_n - 1, 0);
         if (ret < 0)

@@ -83,7 +83,8 @@ struct ring;
  * says so.  Otherwise note[0] = '\0'.
  *
  * Fails only on I/O errors (-EACCES, -ENOSPC, -EROFS, ...), never because of
- * the file's contents.
+ * the file's contents; also -EINVAL for a configuration out of range (a tier
+ * under RING_MIN_TIER_BYTES or over 1 TiB, slots outside 16 .. 2^20).
  */
 int ring_open(struct ring **out, const char *path, const struct ring_config *cfg, char *note,
               size_t note_len);
@@ -102,7 +103,12 @@ int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, uns
 
 int ring_sync(struct ring *r);     /* msync + fsync; for SIGTERM and tests */
 int ring_fd(const struct ring *r); /* the writer's descriptor (read-write) */
-void ring_close(struct ring *r);   /* writes the pending minute's coarse record; no msync */
+/*
+ * Unmap and unlock; no msync (the page cache has everything: kill -9 loses
+ * nothing either).  The coarse record of the current, unfinished minute is
+ * not written: the next writer rebuilds that minute from the full tier.
+ */
+void ring_close(struct ring *r);
 void ring_stats(const struct ring *r, struct ring_stats *st);
 
 /*

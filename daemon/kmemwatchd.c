@@ -255,6 +255,7 @@ static void on_reload(int signo, void *arg)
     memcpy(nc.proc_root, D.conf.proc_root, sizeof(nc.proc_root));
     memcpy(nc.user, D.conf.user, sizeof(nc.user));
     D.conf = nc;
+    server_set_limits((unsigned)nc.max_clients, (size_t)nc.client_queue_bytes);
     if (D.timer > 0)
         loop_del_timer(D.timer);
     schedule();

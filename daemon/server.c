@@ -299,7 +299,12 @@ static void on_client(int fd, unsigned events, void *arg)
         char *nl;
 
         if (n == 0) {
-            client_close(c, NULL);
+            /* the peer is done sending; answer what it asked, then close */
+            c->closing = true;
+            if (c->out_off < c->out_len)
+                flush(c);
+            else
+                client_close(c, NULL);
             return;
         }
         if (n < 0) {
@@ -551,6 +556,12 @@ fail:
         close(S.fd);
     S.fd = -1;
     return r;
+}
+
+void server_set_limits(unsigned max_clients, size_t max_queue)
+{
+    S.cfg.max_clients = max_clients;
+    S.cfg.max_queue = max_queue;
 }
 
 void server_fini(void)

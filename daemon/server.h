@@ -35,6 +35,8 @@ struct server_config {
  */
 int server_init(const struct server_config *cfg, char *err, size_t errlen);
 void server_fini(void);
+/* New limits from a reload: they apply to the next connection and the next queued byte. */
+void server_set_limits(unsigned max_clients, size_t max_queue);
 bool server_inherited(void);
 unsigned server_nclients(void);
 

@@ -135,7 +135,7 @@ int graph_draw(const struct app *a, const struct trend_series *s, bool bytes, st
             }
         }
         row[bl] = '\0';
-        canvas_put(cv, y + r, x + GRAPH_LABEL_W, pw, UI_GROW_DOWN, row);
+        canvas_put(cv, y + r, x + GRAPH_LABEL_W, pw, UI_GRAPH, row);
     }
     /* Labels: max at the top, min at the bottom, last at the height of the last value. */
     fmt_value(hi, bytes, s->kind, num, sizeof(num));
@@ -153,7 +153,7 @@ int graph_draw(const struct app *a, const struct trend_series *s, bool bytes, st
             last_row = ph - 2;
         fmt_value(lv, bytes, s->kind, num, sizeof(num));
         snprintf(label, sizeof(label), "last %s", num);
-        canvas_put(cv, y + last_row, x, GRAPH_LABEL_W - 1, UI_SELECTED, label);
+        canvas_put(cv, y + last_row, x, GRAPH_LABEL_W - 1, UI_LABEL, label);
     }
     /* The time axis: both ends, and the middle when there is room. */
     {

@@ -337,11 +337,15 @@ static int run_batch(struct app *a, const struct opts *o)
     canvas_buffer_free(&cv);
     /* The frames show the problem; scripts also need to see it. */
     for (int s = 0; s < SRC_N; s++) {
-        const struct sampler *live = source_live(&a->src);
-
         if ((need & SRC_BIT(s)) && a->view && !sampler_valid(a->view, (enum src_id)s)) {
-            fprintf(stderr, "kmemtop: %s\n",
-                    live ? live->src[s].errmsg : src_name((enum src_id)s));
+            char why[600];
+
+            screens_source_problem(a, (enum src_id)s, why, sizeof(why));
+            /* A reader's error names the file; the others need the source's name. */
+            if (why[0] == '/' || strchr(why, ':'))
+                fprintf(stderr, "kmemtop: %s\n", why);
+            else
+                fprintf(stderr, "kmemtop: %s: %s\n", src_name((enum src_id)s), why);
             rc = EXIT_ERROR;
         }
     }
@@ -475,9 +479,9 @@ int main(int argc, char **argv)
         if (source_open_replay(&a.src, o.replay, err, sizeof(err)) < 0)
             die("%s", err);
     } else if (o.socket) {
-        source_open_daemon(&a.src, o.socket);
+        source_open_daemon(&a.src, o.socket, ps > 0 ? (uint64_t)ps : 4096);
     } else if (!o.direct && !proc_root_set && source_daemon_listening(PROTO_DEFAULT_SOCKET)) {
-        source_open_daemon(&a.src, PROTO_DEFAULT_SOCKET);
+        source_open_daemon(&a.src, PROTO_DEFAULT_SOCKET, ps > 0 ? (uint64_t)ps : 4096);
     } else {
         source_open_direct(&a.src, a.proc_root, a.interval_ms, ps > 0 ? (uint64_t)ps : 4096);
         a.src.no_daemon = !o.direct && !proc_root_set;

@@ -101,13 +101,14 @@ static bool fits(int y, int end)
     return end < 0 || y < end;
 }
 
-/* Why a source the screen shows has no data in the displayed record. */
-static void source_problem(const struct app *a, enum src_id s, char *buf, size_t n)
+void screens_source_problem(const struct app *a, enum src_id s, char *buf, size_t n)
 {
     const struct sampler *live = source_live(&a->src);
 
-    if (live && a->view == live && live->src[s].errmsg[0])
+    if (live && a->view == live && live->src[s].errmsg[0] && !sampler_valid(live, s))
         snprintf(buf, n, "%s", live->src[s].errmsg);
+    else if (!(a->cursor_err & SRC_BIT(s)) && (!a->view || !sampler_valid(a->view, s)))
+        snprintf(buf, n, "no sample of it yet");
     else if (a->src.kind == SOURCE_DAEMON)
         snprintf(buf, n, "the daemon could not read it for this record");
     else
@@ -131,7 +132,7 @@ static int draw_warnings(struct app *a, struct canvas *cv, int y, int end)
             continue;
         if (!fits(y + used, end))
             break;
-        source_problem(a, (enum src_id)s, why, sizeof(why));
+        screens_source_problem(a, (enum src_id)s, why, sizeof(why));
         snprintf(line, sizeof(line), " %s unreadable: %s", src_name((enum src_id)s), why);
         canvas_put(cv, y + used, 0, -1, UI_WARN, line);
         used++;

@@ -30,6 +30,9 @@ void screens_fini(struct app *a);
 /* The view or the trend changed: rebuild the rows.  0 or -ENOMEM (said on the status line). */
 int screens_update(struct app *a);
 
+/* Why source s has no data in the displayed record: the reader's error, "no sample of it yet", ... */
+void screens_source_problem(const struct app *a, enum src_id s, char *buf, size_t n);
+
 /* The panel that keys move, sort, search and filter (the graph's: its source screen's), or NULL. */
 struct panel *screens_focus(struct app *a);
 

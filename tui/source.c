@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "proto.h"
+#include "reports.h"
 #include "util.h"
 
 /* The session's history in direct mode: hours at one sample a second on an idle machine. */
@@ -160,9 +161,10 @@ int source_open_replay(struct data_source *s, const char *path, char *err, size_
 
 /* --- daemon ---------------------------------------------------------------- */
 
-void source_open_daemon(struct data_source *s, const char *path)
+void source_open_daemon(struct data_source *s, const char *path, uint64_t page_size)
 {
     source_reset(s, SOURCE_DAEMON, path);
+    s->page_size = page_size;
     s->dstate = DS_DOWN;
     s->retry_ns = mono_ns();
     snprintf(s->down_reason, sizeof(s->down_reason), "connecting");
@@ -258,6 +260,31 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
         int fd = s->conn.passed_fd;
 
         s->conn.passed_fd = -1;
+        if (!ok && j && fd < 0) {
+            /*
+             * A daemon without history (its state directory is unusable):
+             * watch with the reports attached and show those.
+             */
+            if (!s->sm_open) {
+                ring_sampler_init(&s->sm);
+                s->sm.page_size = s->page_size;
+                s->sm_open = true;
+            }
+            s->no_ring = true;
+            /* A ring from an earlier connection is not this daemon's history any more. */
+            if (s->rd) {
+                ring_reader_close(s->rd);
+                s->rd = NULL;
+                ev = SOURCE_EV_HISTORY;
+            }
+            if (conn_send(&s->conn, "watch slab vmalloc buddy meminfo") < 0) {
+                daemon_down(s, now, "cannot send: %s", strerror(errno));
+                ev = SOURCE_EV_STATUS;
+                break;
+            }
+            s->dstate = DS_WATCH;
+            break;
+        }
         if (!ok || fd < 0) {
             if (fd >= 0)
                 close(fd);
@@ -275,6 +302,7 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
         close(fd); /* the reader keeps its own duplicate */
         ring_reader_close(s->rd);
         s->rd = rd;
+        s->no_ring = false;
         ev = SOURCE_EV_HISTORY;
         if (conn_send(&s->conn, "watch") < 0) {
             daemon_down(s, now, "cannot send: %s", strerror(errno));
@@ -306,6 +334,19 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
             int src = json_is_string(v) ? src_parse(json_string_value(v)) : -1;
             if (src >= 0)
                 s->event_sources |= SRC_BIT(src);
+        }
+        if (s->no_ring) {
+            json_t *t = json_object_get(j, "time");
+            int r = reports_to_sampler(j, &s->sm);
+
+            if (r < 0) {
+                daemon_down(s, now, "out of memory");
+                ev = SOURCE_EV_STATUS;
+                break;
+            }
+            s->live_mask = (unsigned)r;
+            s->live_wall_ns = json_is_number(t) ? (uint64_t)(json_number_value(t) * 1e9) : 0;
+            s->samples++;
         }
         ev = SOURCE_EV_DATA;
         break;
@@ -392,7 +433,9 @@ unsigned source_service(struct data_source *s, uint64_t now, bool readable)
 
 const struct sampler *source_live(const struct data_source *s)
 {
-    return s->kind == SOURCE_DIRECT && s->samples ? &s->sm : NULL;
+    bool live = s->kind == SOURCE_DIRECT || (s->kind == SOURCE_DAEMON && s->no_ring);
+
+    return live && s->samples ? &s->sm : NULL;
 }
 
 bool source_up(const struct data_source *s)
@@ -418,7 +461,7 @@ void source_status(const struct data_source *s, char *buf, size_t n)
         return;
     case SOURCE_DAEMON:
         if (s->dstate == DS_UP)
-            snprintf(buf, n, "daemon %s", s->where);
+            snprintf(buf, n, "daemon %s%s", s->where, s->no_ring ? " (it keeps no history)" : "");
         else if (s->dstate != DS_DOWN || !s->attempts)
             snprintf(buf, n, "daemon %s: connecting", s->where);
         else

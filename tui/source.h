@@ -46,7 +46,7 @@ struct data_source {
     bool no_daemon;             /* direct because no daemon answered (said on the status line) */
 
     /* direct */
-    struct sampler sm;          /* the latest sample */
+    struct sampler sm;          /* the latest sample (also a daemon's without a ring) */
     bool sm_open;
     unsigned interval_ms;
     uint64_t next_sample_ns;    /* CLOCK_MONOTONIC deadline */
@@ -64,6 +64,8 @@ struct data_source {
     uint64_t attempts;
     char down_reason[256];
     unsigned event_sources;     /* SRC_BIT mask of the latest watch event */
+    bool no_ring;               /* the daemon keeps no history: its reports fill sm */
+    uint64_t page_size;
 
     /* history, every kind (NULL until a daemon passed its ring) */
     struct ring_reader *rd;
@@ -73,7 +75,7 @@ struct data_source {
 void source_open_direct(struct data_source *s, const char *proc_root, unsigned interval_ms,
                         uint64_t page_size);
 /* The daemon at path; connecting starts at the first source_service(). */
-void source_open_daemon(struct data_source *s, const char *path);
+void source_open_daemon(struct data_source *s, const char *path, uint64_t page_size);
 /* A ring file.  0, or -errno with err filled. */
 int source_open_replay(struct data_source *s, const char *path, char *err, size_t n);
 void source_close(struct data_source *s);
@@ -88,7 +90,7 @@ uint64_t source_deadline(const struct data_source *s);
 /* Do what is due at now_ns (readable: the fd polled readable).  SOURCE_EV_* flags. */
 unsigned source_service(struct data_source *s, uint64_t now_ns, bool readable);
 
-/* The latest direct sample, or NULL (other kinds, or before the first). */
+/* The latest sample read here (direct; a daemon without a ring), or NULL. */
 const struct sampler *source_live(const struct data_source *s);
 /* The history, or NULL. */
 static inline struct ring_reader *source_history(const struct data_source *s)

@@ -502,12 +502,13 @@ static const struct panel_ops growers_ops = {
 
 /* --- vmalloc: by type ------------------------------------------------------------------- */
 
-enum { T_NAME, T_AREAS, T_BYTES, T_TREND };
+enum { T_NAME, T_AREAS, T_BYTES, T_REAL, T_TREND };
 
 static const struct panel_column vmtype_cols[] = {
     [T_NAME] = { "BY TYPE", 30, PANEL_LEFT, -1 },
     [T_AREAS] = { "AREAS", 7, PANEL_RIGHT, -1 },
     [T_BYTES] = { "BYTES", 8, PANEL_RIGHT, -1 },
+    [T_REAL] = { "REAL", 8, PANEL_RIGHT, -1 },
     { "GROWTH/m", 8, PANEL_RIGHT, -1 },
     { "vs START", 8, PANEL_RIGHT, -1 },
     { "vs MARK", 8, PANEL_RIGHT, -1 },
@@ -553,6 +554,13 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
         break;
     case T_BYTES:
         cell_bytes(t->sum.bytes, buf, n);
+        break;
+    case T_REAL:
+        /* Unpurged areas have no pages of their own left: say so rather than 0B. */
+        if (t == &a->vmtypes[VMALLOC_NTYPES])
+            snprintf(buf, n, "-");
+        else
+            cell_bytes(mul_sat(t->sum.pages, a->view->page_size ? a->view->page_size : 4096), buf, n);
         break;
     default:
         return series_cell(a, t->series, trend_col(col, T_TREND), true, width, buf, n);
@@ -1274,7 +1282,7 @@ static int draw_orders(struct app *a, struct canvas *cv, int y, int end)
                  fmt_bytes(b1, sizeof(b1), mul_sat(ps, 1ull << o)), (unsigned long long)z->free[o],
                  fmt_bytes(b2, sizeof(b2), mul_sat(mul_sat(ps, 1ull << o), z->free[o])));
         canvas_put(cv, y, 0, -1, UI_NORMAL, line);
-        canvas_put(cv, y, (int)strlen(line), barw, UI_GROW_DOWN, bar);
+        canvas_put(cv, y, (int)strlen(line), barw, UI_GRAPH, bar);
         snprintf(line, sizeof(line), " %8.3f %9s %9s", z->unusable[o] / 1000.0, d1, d2);
         canvas_put(cv, y, 33 + barw, -1, UI_NORMAL, line);
         y++;

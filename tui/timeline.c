@@ -391,6 +391,8 @@ static int no_history(struct app *a, char *msg, size_t n)
 {
     if (a->src.kind == SOURCE_DIRECT && a->src.ring_err[0])
         snprintf(msg, n, "%s", a->src.ring_err);
+    else if (a->src.kind == SOURCE_DAEMON && a->src.no_ring)
+        snprintf(msg, n, "no history: the daemon keeps no ring");
     else
         snprintf(msg, n, "no history yet");
     return -1;

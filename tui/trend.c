@@ -273,30 +273,28 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
     return since(h, s, s ? s->mark : 0, h->has_mark, out);
 }
 
-char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
-                      const char *const levels[8], char *buf, size_t n)
+/*
+ * Which point each of `width` columns shows (-1: blank).  Every series of a
+ * trend shares the time line, so a frame computes this once per width, not
+ * once per row.
+ */
+static const long *sparkline_columns(const struct trend *h, size_t width)
 {
-    /* Index of the point each column shows; -1 for a blank column. */
-    long pick[512];
-    uint64_t lo = UINT64_MAX, hi = 0, t0, t1;
-    size_t pos = 0;
-    double span;
+    static long pick[512];
+    static const struct trend *c_h;
+    static size_t c_width, c_n, c_head;
+    static uint64_t c_t0, c_t1;
+    uint64_t t0 = h->n ? trend_time(h, 0) : 0, t1 = h->n ? trend_time(h, h->n - 1) : 0;
 
-    if (n == 0)
-        return buf;
-    buf[0] = '\0';
-    if (!s || width == 0)
-        return buf;
-    if (width > sizeof(pick) / sizeof(pick[0]))
-        width = sizeof(pick) / sizeof(pick[0]);
+    if (c_h == h && c_width == width && c_n == h->n && c_head == h->head && c_t0 == t0 &&
+        c_t1 == t1)
+        return pick;
     if (h->n <= width) {
         for (size_t c = 0; c < width; c++)
             pick[c] = c + h->n >= width ? (long)(c + h->n - width) : -1;
     } else {
         size_t p = 0;
 
-        t0 = trend_time(h, 0);
-        t1 = trend_time(h, h->n - 1);
         for (size_t c = 0; c < width; c++) {
             /* The column ends at t0 + (c + 1) / width of the span; the last one at t1. */
             uint64_t end = c + 1 == width ? t1
@@ -307,6 +305,31 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
             pick[c] = (long)p;
         }
     }
+    c_h = h;
+    c_width = width;
+    c_n = h->n;
+    c_head = h->head;
+    c_t0 = t0;
+    c_t1 = t1;
+    return pick;
+}
+
+char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
+                      const char *const levels[8], char *buf, size_t n)
+{
+    const long *pick;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    size_t pos = 0;
+    double span;
+
+    if (n == 0)
+        return buf;
+    buf[0] = '\0';
+    if (!s || width == 0)
+        return buf;
+    if (width > 512)
+        width = 512;
+    pick = sparkline_columns(h, width);
     for (size_t c = 0; c < width; c++) {
         if (pick[c] >= 0) {
             uint64_t v = trend_val(h, s, (size_t)pick[c]);

@@ -1,6 +1,9 @@
 #include "ui.h"
 
+/* cchar_t and the wide-character calls */
+#define NCURSES_WIDECHAR 1
 #include <curses.h>
+#include <wchar.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -103,6 +106,8 @@ static const struct elem_style elem_styles[UI_NELEMS] = {
     [UI_GROW_UP] = { COLOR_RED, -1, A_NORMAL, A_BOLD },
     [UI_GROW_DOWN] = { COLOR_GREEN, -1, A_NORMAL, A_NORMAL },
     [UI_STATUS] = { COLOR_WHITE, COLOR_BLUE, A_NORMAL, A_REVERSE },
+    [UI_GRAPH] = { COLOR_CYAN, -1, A_NORMAL, A_NORMAL },
+    [UI_LABEL] = { COLOR_YELLOW, -1, A_BOLD, A_BOLD },
 };
 
 static void ui_setup_colors(bool want)
@@ -420,6 +425,78 @@ void canvas_fill(struct canvas *cv, int y, int x, int w, enum ui_elem e)
         memcpy(cv->cells[(size_t)y * (size_t)cv->w + (size_t)(x + i)], " \0\0", 4);
 }
 
+/* The code point of one glyph as next_glyph() returned it. */
+static wchar_t glyph_wc(const char *g, size_t gl)
+{
+    const unsigned char *u = (const unsigned char *)g;
+
+    switch (gl) {
+    case 2:
+        return (wchar_t)(((u[0] & 0x1fu) << 6) | (u[1] & 0x3fu));
+    case 3:
+        return (wchar_t)(((u[0] & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu));
+    case 4:
+        return (wchar_t)(((u[0] & 0x07u) << 18) | ((u[1] & 0x3fu) << 12) | ((u[2] & 0x3fu) << 6) |
+                         (u[3] & 0x3fu));
+    default:
+        return (wchar_t)u[0];
+    }
+}
+
+/*
+ * Write cells straight into the window: ASCII runs as chtype (no conversion
+ * at all), other glyphs as cchar_t.  Going through addstr instead makes
+ * ncurses convert every byte with mbrtowc, which was most of the CPU time of
+ * an idle kmemtop.
+ */
+static int curses_put(int y, int x, int limit, enum ui_elem e, const char *s)
+{
+    chtype ch[257];
+    cchar_t wc[257];
+    size_t nch = 0, nwc = 0;
+    attr_t attr = ui_attr[e];
+    short pair = (short)PAIR_NUMBER(attr);
+    int cols = 0, cx = x;
+
+    while (*s && cols < limit) {
+        char g[4];
+        size_t gl;
+
+        s += next_glyph(s, g, &gl);
+        if (gl == 1) {
+            if (nwc) {
+                mvadd_wchnstr(y, cx, wc, (int)nwc);
+                cx += (int)nwc;
+                nwc = 0;
+            }
+            ch[nch++] = (chtype)(unsigned char)g[0] | attr;
+        } else {
+            wchar_t w[2] = { glyph_wc(g, gl), 0 };
+
+            if (nch) {
+                mvaddchnstr(y, cx, ch, (int)nch);
+                cx += (int)nch;
+                nch = 0;
+            }
+            setcchar(&wc[nwc++], w, attr & ~A_COLOR, pair, NULL);
+        }
+        cols++;
+        if (nch == 256 || nwc == 256) {
+            if (nch)
+                mvaddchnstr(y, cx, ch, (int)nch);
+            else
+                mvadd_wchnstr(y, cx, wc, (int)nwc);
+            cx += (int)(nch + nwc);
+            nch = nwc = 0;
+        }
+    }
+    if (nch)
+        mvaddchnstr(y, cx, ch, (int)nch);
+    if (nwc)
+        mvadd_wchnstr(y, cx, wc, (int)nwc);
+    return cols;
+}
+
 int canvas_put(struct canvas *cv, int y, int x, int maxw, enum ui_elem e, const char *s)
 {
     int limit, cols = 0;
@@ -430,30 +507,9 @@ int canvas_put(struct canvas *cv, int y, int x, int maxw, enum ui_elem e, const 
     if (maxw >= 0 && maxw < limit)
         limit = maxw;
     if (cv->curses) {
-        char chunk[256];
-        size_t bl = 0;
-        int cx = x;
-
         if (y < 0 || y >= cv->h)
             return 0;
-        attrset(ui_attr[e]);
-        while (*s && cols < limit) {
-            char g[4];
-            size_t gl;
-
-            s += next_glyph(s, g, &gl);
-            memcpy(chunk + bl, g, gl);
-            bl += gl;
-            cols++;
-            /* Flush in chunks so that any terminal width fits the stack buffer. */
-            if (bl > sizeof(chunk) - 4 || !*s || cols == limit) {
-                mvaddnstr(y, cx, chunk, (int)bl);
-                cx = x + cols;
-                bl = 0;
-            }
-        }
-        attrset(A_NORMAL);
-        return cols;
+        return curses_put(y, x, limit, e, s);
     }
     if (!buffer_row(cv, y))
         return 0;

@@ -32,6 +32,8 @@ enum ui_elem {
     UI_GROW_UP,     /* memory grew */
     UI_GROW_DOWN,   /* memory shrank */
     UI_STATUS,      /* the status line */
+    UI_GRAPH,       /* graph plots and bar charts */
+    UI_LABEL,       /* a value labelled on a graph (the last one) */
     UI_NELEMS
 };
 

@@ -57,15 +57,17 @@ read -r a1 b1 <<<"$(kc "$after_vm" | tr -d '(),')"
 da=$((a1 - a0)); db=$((b1 - b0))
 if [ "$da" -ge 900 ] && [ "$da" -le 1100 ]; then ok "vmalloc: kernel_clone gained $da areas for 1000 threads"; else not_ok "vmalloc: kernel_clone gained $da areas" ; fi
 expect_eq "vmalloc: each new area is 20480 bytes" "$db" "$((da * 20480))"
-cg() { json_get "$1" '[c["num_objs"] for c in d["classes"] if c["size"]==1024 and c["variant"]=="cg"][0]'; }
+# SLUB's counts are approximate (objects in per-CPU slabs count as active, a
+# new pipe may reuse a free object): 80% of the pipes is the floor
+cg() { json_get "$1" '[c["active_objs"] for c in d["classes"] if c["size"]==1024 and c["variant"]=="cg"][0]'; }
 dk=$(( $(cg "$after_km") - $(cg "$before_km") ))
-if [ "$dk" -ge 2800 ]; then ok "kmalloc: cg-1024 gained $dk objects for 3000 pipes"; else not_ok "kmalloc: cg-1024 gained $dk objects"; fi
+if [ "$dk" -ge 2400 ]; then ok "kmalloc: cg-1024 gained $dk active objects for 3000 pipes"; else not_ok "kmalloc: cg-1024 gained $dk active objects for 3000 pipes"; fi
 
 run $KWCLIENT "$SOCK" "history vmalloc kernel_clone bytes 1m"
 expect_eq "history: kernel_clone bytes rose by the same amount" \
     "$(json_get "$OUT" 'max(p[1] for p in d["points"]) - min(p[1] for p in d["points"]) >= '"$db")" True
-run $KWCLIENT "$SOCK" "history kmalloc cg-1024 num_objs 1m"
-expect_eq "history: kmalloc cg-1024 rose" "$(json_get "$OUT" 'd["points"][-1][1] - d["points"][0][1] >= 2800')" True
+run $KWCLIENT "$SOCK" "history kmalloc cg-1024 active_objs 1m"
+expect_eq "history: kmalloc cg-1024 rose by as much" "$(json_get "$OUT" 'd["points"][-1][1] - d["points"][0][1] >= 2400')" True
 
 exec {HOLD}>&-
 wait "$g1" "$g2"

@@ -105,6 +105,21 @@ done
 expect_eq "q quits with status 0 and nothing on stderr" \
     "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
 
+# --- a daemon without history (its state directory is unusable) ------------------------------
+DPID_D=$DPID
+if start_daemon nr --proc-root "$T_TMP/proc" --state-dir /proc/self/nonexistent; then
+    run "$KMEMTOP" --socket "$SOCK" --batch -n 2 --screen kmalloc
+    expect_eq "a daemon without a ring: batch still works from its reports" "$RC|$ERR" "0|"
+    expect_match "... the status line says it keeps no history" "$OUT" \
+        "^ daemon $(sed 's/[.[\*^$()+?{|]/\\&/g' <<<"$SOCK") \\(it keeps no history\\)"
+    expect_eq "... with the fixture's numbers (kmalloc 1k cg)" \
+        "$(awk '$1=="1k"{print $3; exit}' <<<"$OUT")" \
+        "$(awk '$1=="kmalloc-cg-1k"{s=$15*$6*4096; u="B"; if (s>=1024){s/=1024;u="K"} if (s>=1024){s/=1024;u="M"} printf (u=="B" ? "%d%s" : "%.1f%s"), s, u}' "$T_TMP/proc/slabinfo")"
+else
+    not_ok "a daemon without a ring starts" "$(tail -3 "$DLOG")"
+fi
+DPID=$DPID_D
+
 # --- a socket with no daemon yet ---------------------------------------------------------
 tm new-session -d -s kt2 -x 100 -y 30 -c "$PWD" \
     "$bin --socket $T_TMP/none.sock 2>$T_TMP/err2; echo \$? >$T_TMP/rc2"

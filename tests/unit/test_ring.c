@@ -784,6 +784,18 @@ static void test_keyframe_random_access(void **state)
     walk_digests(path, RING_FULL, 0, 0, &all);
     assert_int_equal(all.n, 20000);
     assert_true(all.first_kf);
+    {
+        struct ring_reader *rd = open_reader(path);
+        uint64_t oldest, newest;
+        assert_int_equal(ring_reader_span(rd, RING_FULL, &oldest, &newest), 0);
+        assert_int_equal(oldest, all.wall[0]);
+        assert_int_equal(newest, all.wall[all.n - 1]);
+        assert_int_equal(ring_reader_span(rd, RING_COARSE, &oldest, &newest), 0);
+        assert_true(oldest >= all.wall[0] && oldest < all.wall[0] + 60000000000ull);
+        assert_true(newest <= all.wall[all.n - 1] && newest > all.wall[all.n - 1] - 60000000000ull);
+        assert_int_equal(ring_reader_page_size(rd), 4096);
+        ring_reader_close(rd);
+    }
     walk_digests(path, RING_FULL, all.wall[mid], 0, &part);
     assert_int_equal(part.n, all.n - mid);
     for (j = 0; j < part.n; j++) {
