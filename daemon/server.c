@@ -29,6 +29,7 @@ struct client {
     unsigned watch;       /* kinds; 0 = not watching */
     bool watching;
     bool closing;         /* flush the queue, then close */
+    bool eof;             /* the peer sent everything: answer it, then close */
     bool discard;         /* dropped: nothing more is queued */
     struct client *prev, *next;
 };
@@ -46,8 +47,26 @@ static struct {
     struct log_ratelimit rl;
 } S = { .fd = -1 };
 
+/*
+ * Above this much queued output a client's next requests wait: the daemon
+ * reads no more from it until it has read its replies (back-pressure for
+ * pipelined requests; a watch stream cannot wait and has the hard limit).
+ */
+#define CLIENT_OUT_HIGH (256u << 10)
+
 static void client_close(struct client *c, const char *why);
 static void client_update_events(struct client *c);
+static void process_input(struct client *c);
+
+static size_t pending(const struct client *c)
+{
+    return c->out_len - c->out_off;
+}
+
+static bool has_request(const struct client *c)
+{
+    return memchr(c->in, '\n', c->in_len) != NULL;
+}
 
 bool server_inherited(void)
 {
@@ -246,7 +265,9 @@ static bool flush(struct client *c)
     }
     if (c->out_off == c->out_len) {
         c->out_off = c->out_len = 0;
-        if (c->closing) {
+        if (!c->closing)
+            process_input(c); /* requests held back by the batch or a full queue */
+        if (c->out_off == c->out_len && (c->closing || (c->eof && !has_request(c)))) {
             client_close(c, NULL);
             return false;
         }
@@ -257,12 +278,14 @@ static bool flush(struct client *c)
 
 static void client_update_events(struct client *c)
 {
-    unsigned ev = c->closing ? 0 : LOOP_READ;
+    unsigned ev = 0;
 
-    if (c->out_off < c->out_len)
+    if (!c->closing && !c->eof && pending(c) < CLIENT_OUT_HIGH)
+        ev |= LOOP_READ;
+    /* with nothing queued, a closing client wakes once more to be closed; one
+     * with requests left over from its batch wakes to have them answered */
+    if (pending(c) || c->closing || c->eof || has_request(c))
         ev |= LOOP_WRITE;
-    if (c->closing && c->out_off == c->out_len)
-        ev = LOOP_WRITE; /* wake once more to close */
     loop_mod_fd(c->fd, ev);
 }
 
@@ -285,6 +308,32 @@ static void handle_line(struct client *c, char *line, size_t len)
     S.handler(c, req.argc, req.argv);
 }
 
+/*
+ * Requests answered per wake-up of one client: a client pipelining
+ * thousands of requests yields to the sampling timer and to the others, and
+ * is woken again (its socket is writable) for the rest.
+ */
+#define CLIENT_BATCH 256
+
+/* Answer the complete requests in the input buffer while the output queue has room. */
+static void process_input(struct client *c)
+{
+    size_t off = 0;
+    unsigned n = 0;
+    char *nl;
+
+    while (!c->closing && pending(c) < CLIENT_OUT_HIGH && n++ < CLIENT_BATCH &&
+           (nl = memchr(c->in + off, '\n', c->in_len - off)) != NULL) {
+        size_t len = (size_t)(nl - (c->in + off));
+        handle_line(c, c->in + off, len);
+        off += len + 1;
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+}
+
 static void on_client(int fd, unsigned events, void *arg)
 {
     struct client *c = arg;
@@ -292,20 +341,13 @@ static void on_client(int fd, unsigned events, void *arg)
 
     if ((events & LOOP_WRITE) && !flush(c))
         return;
-    if (!(events & LOOP_READ) || c->closing)
-        return;
-    for (;;) {
+    while ((events & LOOP_READ) && !c->closing && !c->eof && pending(c) < CLIENT_OUT_HIGH &&
+           c->in_len < PROTO_MAX_LINE) {
         ssize_t n = recv(c->fd, c->in + c->in_len, PROTO_MAX_LINE - c->in_len, MSG_DONTWAIT);
-        char *nl;
 
         if (n == 0) {
-            /* the peer is done sending; answer what it asked, then close */
-            c->closing = true;
-            if (c->out_off < c->out_len)
-                flush(c);
-            else
-                client_close(c, NULL);
-            return;
+            c->eof = true; /* answer what it asked, then close */
+            break;
         }
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
@@ -314,27 +356,17 @@ static void on_client(int fd, unsigned events, void *arg)
             return;
         }
         c->in_len += (size_t)n;
-        /* every complete line in the buffer is one request */
-        while ((nl = memchr(c->in, '\n', c->in_len)) != NULL) {
-            size_t len = (size_t)(nl - c->in);
-            handle_line(c, c->in, len);
-            memmove(c->in, nl + 1, c->in_len - len - 1);
-            c->in_len -= len + 1;
-            if (c->closing)
-                return;
-        }
-        if (c->in_len == PROTO_MAX_LINE) {
+        process_input(c);
+        if (c->in_len == PROTO_MAX_LINE && !has_request(c)) {
             client_send_error(c, "request longer than %d bytes", PROTO_MAX_LINE);
             log_client(c, "dropped: request line too long");
             S.st.dropped++;
             c->closing = true;
             c->in_len = 0;
-            flush(c);
-            return;
         }
     }
-    if (c->out_off < c->out_len)
-        flush(c);
+    /* sends what is queued, closes a finished client, re-arms the events */
+    flush(c);
 }
 
 static void client_close(struct client *c, const char *why)

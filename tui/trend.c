@@ -49,7 +49,8 @@ bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
     size_t slot;
 
     h->target = TT_POINT;
-    if (h->n && b == h->newest_bucket) {
+    /* The oldest point is where growth counts from: never merge a later record into it. */
+    if (h->n > 1 && b == h->newest_bucket) {
         if (!replace)
             return false;
         slot = (h->head + h->n - 1) % TREND_CAP;

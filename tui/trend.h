@@ -79,7 +79,8 @@ void trend_clear(struct trend *h, uint64_t window_ns);
  * Begin a point for a record at wall_ns (records arrive oldest first).  Points
  * older than the window before wall_ns are dropped.  A record in the same
  * bucket as the newest point replaces it when `replace`, else it is skipped:
- * returns false, and nothing should be set for it.
+ * returns false, and nothing should be set for it.  The oldest point is
+ * never replaced: growth over the window counts from it.
  */
 bool trend_point(struct trend *h, uint64_t wall_ns, bool replace);
 
