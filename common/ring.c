@@ -3111,6 +3111,61 @@ int ring_open(struct ring **out, const char *path, const struct ring_config *cfg
     return -EIO;
 }
 
+/*
+ * A ring with no file behind it: a memfd of the same layout.  The daemon
+ * keeps its history here while the state directory is full, and saves it
+ * with ring_save() once there is room again.
+ */
+int ring_open_memory(struct ring **out, const struct ring_config *cfg)
+{
+    struct geom g;
+    struct disk_hdr h;
+    struct ring *r;
+    char why[256];
+    int ret;
+
+    *out = NULL;
+    if (geom_from_cfg(cfg, &g) < 0)
+        return -EINVAL;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->fd = memfd_create("kmemwatch-ring", MFD_CLOEXEC);
+    if (r->fd < 0 || ftruncate(r->fd, (off_t)geom_file_size(&g)) < 0) {
+        ret = -errno;
+        ring_free(r);
+        return ret;
+    }
+    hdr_init(&h, &g, wall_now());
+    if (pwrite(r->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
+        ret = errno ? -errno : -EIO;
+        ring_free(r);
+        return ret;
+    }
+    ret = ring_map_file(r, why, sizeof(why));
+    if (ret < 0) {
+        ring_free(r);
+        return ret;
+    }
+    *out = r;
+    return 0;
+}
+
+int ring_save(struct ring *r, const char *path, char *why, size_t why_len)
+{
+    struct geom g;
+
+    g.nslots = r->nslots;
+    g.size[RING_FULL] = r->t[RING_FULL].size;
+    g.size[RING_COARSE] = r->t[RING_COARSE].size;
+    return image_write(r, path, &g, false, why, why_len);
+}
+
+bool ring_in_memory(const struct ring *r)
+{
+    return r->path == NULL;
+}
+
 int ring_sync(struct ring *r)
 {
     if (r->mem || r->fd < 0)

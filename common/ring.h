@@ -101,6 +101,17 @@ int ring_open(struct ring **out, const char *path, const struct ring_config *cfg
 int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, unsigned err_mask,
                 uint64_t wall_ns, uint64_t mono_ns);
 
+/*
+ * A ring in memory only (a memfd with the file layout), for when the state
+ * directory has no room: sampling and history go on, and ring_save() writes
+ * it to path (atomically, via a temporary file) once there is room.
+ * ring_save returns -ENOSPC and friends with a sentence in why while there
+ * is not; the caller then reopens path with ring_open.
+ */
+int ring_open_memory(struct ring **out, const struct ring_config *cfg);
+int ring_save(struct ring *r, const char *path, char *why, size_t why_len);
+bool ring_in_memory(const struct ring *r);
+
 int ring_sync(struct ring *r);     /* msync + fsync; for SIGTERM and tests */
 int ring_fd(const struct ring *r); /* the writer's descriptor (read-write) */
 /*

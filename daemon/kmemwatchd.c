@@ -322,19 +322,63 @@ static int drop_privileges(uid_t uid, gid_t gid, char *err, size_t errlen)
 
 /* ---- ring --------------------------------------------------------------- */
 
+#define RING_RETRY_NS (10 * NSEC)
+
+/* (Re)open the read side: the descriptor handed to clients and our own reader. */
+static void open_reader(void)
+{
+    char path[64], err[256];
+    const char *p = D.ring_path;
+
+    if (D.reader)
+        ring_reader_close(D.reader);
+    if (D.ring_ro_fd >= 0)
+        close(D.ring_ro_fd);
+    D.reader = NULL;
+    if (ring_in_memory(D.ring)) {
+        /* a read-only descriptor of the memfd, for clients as for a file */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", ring_fd(D.ring));
+        p = path;
+    }
+    D.ring_ro_fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (D.ring_ro_fd < 0 || ring_reader_open(&D.reader, D.ring_ro_fd, err, sizeof(err)) < 0) {
+        log_err("%s: cannot read back the ring: %s", D.ring_path, D.ring_ro_fd < 0 ? strerror(errno) : err);
+        D.reader = NULL;
+    }
+}
+
+/*
+ * While the history lives in memory, try every RING_RETRY_NS to save it to
+ * the state directory; said once when it works, silent while it does not.
+ */
+static void ring_retry(void *arg)
+{
+    struct ring_config rc = { D.conf.ring_full_bytes, D.conf.ring_coarse_bytes, 0 };
+    struct ring *file;
+    char why[256], note[512];
+
+    (void)arg;
+    if (ring_save(D.ring, D.ring_path, why, sizeof(why)) < 0 ||
+        ring_open(&file, D.ring_path, &rc, note, sizeof(note)) < 0) {
+        loop_add_timer(loop_now_ns() + RING_RETRY_NS, ring_retry, NULL);
+        return;
+    }
+    ring_close(D.ring);
+    D.ring = file;
+    open_reader();
+    log_notice("%s: the state directory has room again; history saved there", D.ring_path);
+}
+
 /* Open the ring; false only when another daemon writes to it (fatal). */
 static bool open_ring(void)
 {
     struct ring_config rc = { D.conf.ring_full_bytes, D.conf.ring_coarse_bytes, 0 };
-    char note[512] = "", err[256];
+    char note[512] = "";
     int r;
 
-    if (mkdir(D.conf.state_dir, 0750) < 0 && errno != EEXIST) {
-        log_err("%s: %s; running without history", D.conf.state_dir, strerror(errno));
-        return true;
-    }
     snprintf(D.ring_path, sizeof(D.ring_path), "%s/ring.kmw", D.conf.state_dir);
-    r = ring_open(&D.ring, D.ring_path, &rc, note, sizeof(note));
+    r = (mkdir(D.conf.state_dir, 0750) < 0 && errno != EEXIST) ? -errno
+                                                              : ring_open(&D.ring, D.ring_path, &rc, note, sizeof(note));
     if (note[0])
         log_warn("%s", note);
     if (r == -EBUSY) {
@@ -342,15 +386,17 @@ static bool open_ring(void)
         return false;
     }
     if (r < 0) {
-        log_err("%s: %s; running without history", D.ring_path, strerror(-r));
+        /* a full or read-only state directory costs persistence, not history */
         D.ring = NULL;
-        return true;
+        if (ring_open_memory(&D.ring, &rc) < 0) {
+            log_err("%s: %s; running without history", D.ring_path, strerror(-r));
+            return true;
+        }
+        log_err("%s: %s; keeping history in memory and retrying every %llus", D.ring_path,
+                strerror(-r), (unsigned long long)(RING_RETRY_NS / NSEC));
+        loop_add_timer(loop_now_ns() + RING_RETRY_NS, ring_retry, NULL);
     }
-    D.ring_ro_fd = open(D.ring_path, O_RDONLY | O_CLOEXEC);
-    if (D.ring_ro_fd < 0 || ring_reader_open(&D.reader, D.ring_ro_fd, err, sizeof(err)) < 0) {
-        log_err("%s: cannot read back the ring: %s", D.ring_path, D.ring_ro_fd < 0 ? strerror(errno) : err);
-        D.reader = NULL;
-    }
+    open_reader();
     return true;
 }
 
@@ -453,6 +499,10 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    /* the daemon user saves the ring there later (memory fallback, resize) */
+    if (uid != 0 && geteuid() == 0 && chown(D.conf.state_dir, uid, gid) < 0)
+        log_warn("%s: cannot hand the state directory to uid %ld: %s", D.conf.state_dir, (long)uid,
+                 strerror(errno));
     /* 2. drop privileges */
     if (drop_privileges(uid, gid, err, sizeof(err)) < 0) {
         log_err("%s", err);

@@ -213,6 +213,32 @@ for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
 if alive "$pid" || [ ! -s "$TMP/rc" ]; then not_ok "... and the process ended"; else ok "... and the process ended"; fi
 expect_eq "... with status 0 and nothing on stderr" "$(cat "$TMP/rc" 2>/dev/null)|$(cat "$TMP/err" 2>/dev/null)" "0|"
 
+# --- the terminal is restored when kmemtop dies of a signal -------------------------
+for sig in TERM SEGV; do
+    rm -f "$TMP/rc2" "$TMP/stty2"
+    tm new-session -d -s kc -x 100 -y 30 -c "$PWD" \
+        "$bin --proc-root $IDLE 2>/dev/null; echo \$? >$TMP/rc2; stty -a >$TMP/stty2 2>&1; sleep 5"
+    for _ in $(seq 50); do
+        PANE=$(tm capture-pane -p -t kc 2>/dev/null)
+        grep -q '^NAME ' <<<"$PANE" && break
+        sleep 0.1
+    done
+    kpid=$(pgrep -P "$(tm display-message -p -t kc '#{pane_pid}')" kmemtop | head -1)
+    kill -"$sig" "$kpid" 2>/dev/null
+    for _ in $(seq 50); do
+        [ -s "$TMP/stty2" ] && break
+        sleep 0.1
+    done
+    want=$((128 + $(kill -l "$sig")))
+    expect_eq "SIG$sig: kmemtop dies of it (status $want)" "$(cat "$TMP/rc2" 2>/dev/null)" "$want"
+    if grep -Eq '(^|[ ;])-(echo|icanon)([ ;]|$)' "$TMP/stty2" 2>/dev/null || [ ! -s "$TMP/stty2" ]; then
+        not_ok "... and the terminal is back in cooked mode with echo" "$(head -5 "$TMP/stty2" 2>/dev/null)"
+    else
+        ok "... and the terminal is back in cooked mode with echo"
+    fi
+    tm kill-session -t kc
+done
+
 # --- live ---------------------------------------------------------------------------
 if [ -r /proc/slabinfo ]; then
     run "$KMEMTOP" --batch -n 1 --screen caches
