@@ -1,7 +1,7 @@
 /*
  * app: kmemtop's state, shared by the main loop (kmemtop.c), the time line
- * (timeline.c), the key actions (keys.c) and the screens (screens.c and the
- * sc_*.c files).
+ * (timeline.c), the key actions (keys.c) and the screens (screens.c,
+ * tables.c, graph.c).
  *
  * Ownership: the main loop owns the source (source.c: when to sample, the
  * daemon connection); timeline.c owns what is displayed: the record under
@@ -107,7 +107,7 @@ struct grower_row {
 };
 
 struct app {
-    /* options */
+    /* options (the source keeps its own copy of the interval, which + and - change) */
     const char *proc_root;
     unsigned interval_ms;
 

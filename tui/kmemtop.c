@@ -171,7 +171,11 @@ static bool handle_source(struct app *a, unsigned ev)
     return ev != 0;
 }
 
-/* Run due timers of the source, then wait (at most until deadline_ns, 0: none) for input. */
+/*
+ * Run the source's due timers; unless that changed the screen (draw first), wait in ppoll
+ * for the socket, the terminal (pfd[1] when nfds is 2) or the next deadline, at most until
+ * limit_ns (0: no limit), and read what the socket has.  ppoll's result, or -errno.
+ */
 static int wait_and_service(struct app *a, struct pollfd *pfd, nfds_t nfds, uint64_t limit_ns,
                             const sigset_t *mask, bool *changed)
 {
