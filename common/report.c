@@ -20,6 +20,16 @@ static int append(json_t *a, json_t *v)
     return v ? json_array_append_new(a, v) : -1;
 }
 
+/* Append a row built with r errors; on any failure the row is dropped and -1 returned. */
+static int push(json_t *arr, json_t *o, int r)
+{
+    if (!o || r) {
+        json_decref(o);
+        return -1;
+    }
+    return json_array_append_new(arr, o);
+}
+
 /* Wrap an array under one key; consumes arr. */
 static json_t *wrap(const char *key, json_t *arr)
 {
@@ -54,12 +64,7 @@ json_t *report_slab(const struct slab_info *si)
         r |= set(o, "num_slabs", report_u64(c->num_slabs));
         r |= set(o, "bytes_total", report_u64(c->bytes_total));
         r |= set(o, "bytes_active", report_u64(c->bytes_active));
-        if (!o || r) {
-            json_decref(o);
-            json_decref(arr);
-            return NULL;
-        }
-        if (append(arr, o) < 0) {
+        if (push(arr, o, r) < 0) {
             json_decref(arr);
             return NULL;
         }
@@ -84,12 +89,7 @@ json_t *report_kmalloc(const struct kmalloc_table *kt)
         r |= set(o, "num_objs", report_u64(k->num_objs));
         r |= set(o, "bytes_total", report_u64(k->bytes_total));
         r |= set(o, "bytes_active", report_u64(k->bytes_active));
-        if (!o || r) {
-            json_decref(o);
-            json_decref(arr);
-            return NULL;
-        }
-        if (append(arr, o) < 0) {
+        if (push(arr, o, r) < 0) {
             json_decref(arr);
             return NULL;
         }
@@ -183,12 +183,7 @@ json_t *report_buddy(const struct buddy_info *bi)
         r |= set(o, "free", fr);
         r |= set(o, "free_pages", report_u64(z->free_pages));
         r |= set(o, "unusable_index", ui);
-        if (!o || r) {
-            json_decref(o);
-            json_decref(arr);
-            return NULL;
-        }
-        if (append(arr, o) < 0) {
+        if (push(arr, o, r) < 0) {
             json_decref(arr);
             return NULL;
         }
