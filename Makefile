@@ -40,10 +40,11 @@ OPT := -O1 -g
 endif
 
 # Lazily evaluated so that `make deps` can run before pkg-config exists.
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw libsystemd jansson 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncursesw libsystemd jansson libmicrohttpd 2>/dev/null)
 PKG_LIBS_NCURSES = $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 PKG_LIBS_SYSTEMD = $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 PKG_LIBS_JANSSON = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+PKG_LIBS_MHD     = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 PKG_LIBS_CMOCKA  = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(CFLAGS)
@@ -63,10 +64,12 @@ LIB        := $(BUILD)/libkmw.a
 PROGS      := $(BUILD)/kmemwatchd $(BUILD)/kmemtop $(BUILD)/kmemctl
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+LOADGEN    := $(BUILD)/bench/loadgen
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEB_PKGS := gcc make pkg-config libncurses-dev libsystemd-dev libjansson-dev libcmocka-dev \
-            clang libclang-rt-14-dev tmux procps systemd python3 iproute2
+            clang libclang-rt-14-dev tmux procps systemd python3 iproute2 libmicrohttpd-dev \
+            prometheus curl
 
 .PHONY: all deps run check check-nodeps asan fuzz fuzz-build bench install uninstall clean \
         unit e2e fuzz-smoke
@@ -91,7 +94,7 @@ $(LIB): $(call obj,$(COMMON_SRC))
 
 $(BUILD)/kmemwatchd: $(call obj,$(DAEMON_SRC)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_SYSTEMD) $(PKG_LIBS_JANSSON) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_SYSTEMD) $(PKG_LIBS_MHD) $(PKG_LIBS_JANSSON) -lm
 
 $(BUILD)/kmemtop: $(call obj,$(TUI_SRC)) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
@@ -129,7 +132,7 @@ run: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-nodeps
 
-check-nodeps: all $(UNIT_BINS) fuzz-build
+check-nodeps: all $(UNIT_BINS) $(LOADGEN) fuzz-build
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 asan: deps

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "growth.h"
 #include "history.h"
 #include "metrics.h"
 #include "proto.h"
@@ -50,9 +51,13 @@ struct opts {
     long top;       /* -1: all */
     bool reverse;
     const char *from, *to;
+    const char *window;    /* growth, check */
+    const char *threshold;
+    const char *at;
 };
 
-enum cmd_kind { CK_SNAPSHOT, CK_STATUS, CK_HISTORY, CK_METRICS, CK_WATCH, CK_EXPORT, CK_IMPORT };
+enum cmd_kind { CK_SNAPSHOT, CK_STATUS, CK_HISTORY, CK_GROWTH, CK_CHECK, CK_METRICS, CK_WATCH, CK_EXPORT,
+                CK_IMPORT };
 
 struct command {
     const char *name;
@@ -71,6 +76,10 @@ static const struct command commands[] = {
     { "meminfo", CK_SNAPSHOT, SRC_MEMINFO, 0, 0, "", "kernel memory totals" },
     { "status", CK_STATUS, SRC_N, 0, 0, "", "the daemon's version and per-source status" },
     { "history", CK_HISTORY, SRC_N, 3, 4, "KIND NAME FIELD [DURATION]", "one series over time" },
+    { "growth", CK_GROWTH, SRC_N, 0, 0, "[--window W] [--top N] [--at T]",
+      "fastest-growing series; leak suspects marked" },
+    { "check", CK_CHECK, SRC_N, 0, 0, "[--window W] [--threshold SIZE] [--at T]",
+      "exit 1 and list leak suspects, 0 when none" },
     { "metrics", CK_METRICS, SRC_N, 0, 0, "", "Prometheus text format" },
     { "watch", CK_WATCH, SRC_N, 0, 5, "[KIND...]", "one JSON line per new sample" },
     { "export", CK_EXPORT, SRC_N, 1, 1, "[--from T] [--to T] FILE", "write a window of history to FILE" },
@@ -116,10 +125,15 @@ static void usage(FILE *f)
             "  --top N           only the first N rows\n"
             "  --match REGEX     only names (vmalloc: callers) matching REGEX\n"
             "  --from T, --to T  export: window (unix time, or -DURATION before now)\n"
+            "  --window W        growth (default 10m), check (default 1h): the window judged\n"
+            "  --threshold SIZE  growth, check: least net growth of a suspect (default: the\n"
+            "                    daemon's growth_min_size, 1M for a recording)\n"
+            "  --at T            growth, check: the window's end (unix time, or -DURATION\n"
+            "                    before now; with --replay, before the recording's end)\n"
             "  -h, --help        this help\n"
             "  -V, --version     version\n"
             "\nDURATION: seconds or with a unit: 600, 10m, 1h, 7d.\n"
-            "Exit status: 0 success, 2 error.\n",
+            "Exit status: 0 success (check: no suspect), 1 check found suspects, 2 error.\n",
             PROTO_DEFAULT_SOCKET);
 }
 
@@ -511,12 +525,149 @@ static void metrics_direct(const char *proc_root)
     sampler_fini(&sm);
 }
 
+/* ---- growth and check ------------------------------------------------------ */
+
+/* --at: unix seconds (fractions allowed) or -DURATION before now_ns */
+static uint64_t parse_at(const char *s, uint64_t now_ns)
+{
+    uint64_t v;
+    char *end;
+    double d;
+
+    if (s[0] == '-') {
+        if (parse_duration(s + 1, &v) < 0 || v > now_ns / 1000000000ull)
+            die("--at '%s': expected unix time or -DURATION", s);
+        return now_ns - v * 1000000000ull;
+    }
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno || *end || end == s || !(d > 0 && d < 1e10))
+        die("--at '%s': expected unix time or -DURATION", s);
+    return (uint64_t)(d * 1e9 + 0.5);
+}
+
+/* Evaluate on a ring this process maps: a recording, or the daemon's ring for --at. */
+static json_t *growth_local(struct ring_reader *rd, uint64_t window, uint64_t now_ns, uint64_t min_size)
+{
+    struct growth_rule rule = { 0, min_size, 0 };
+    struct growth_report rep;
+    char err[256];
+    json_t *obj;
+
+    memset(&rep, 0, sizeof(rep));
+    /* an explicit window is judged as given: no configured minimum applies */
+    if (growth_eval(rd, window, now_ns, &rule, &rep, err, sizeof(err)) < 0)
+        die("growth: %s", err);
+    obj = growth_report_json(&rep, min_size, 0, false);
+    growth_report_free(&rep);
+    if (!obj)
+        die("out of memory");
+    return obj;
+}
+
+static int do_growth(const struct command *cmd, struct opts *o, struct kmw_conn *conn)
+{
+    bool check = cmd->kind == CK_CHECK;
+    uint64_t window = check ? 3600 : 600, min_size = 0;
+    const struct render_view *v = render_view_find("growth");
+    json_t *obj, *rows;
+    size_t n;
+    int r = 0;
+
+    if (o->window && (parse_duration(o->window, &window) < 0 || window == 0 || window > 400ull * 86400))
+        die("--window '%s': expected a duration (seconds, or with s, m, h, d, w; at most 400d)", o->window);
+    if (o->threshold && parse_size(o->threshold, &min_size) < 0)
+        die("--threshold '%s': expected a size (bytes, or with K, M, G)", o->threshold);
+    if (o->be == BE_REPLAY) {
+        struct ring_reader *rd = replay_open(o->replay);
+        uint64_t oldest, newest = 0;
+
+        /* "now" is the end of the recording: a replay is about its own time */
+        if ((ring_reader_span(rd, RING_FULL, &oldest, &newest) < 0 || !newest) &&
+            (ring_reader_span(rd, RING_COARSE, &oldest, &newest) < 0 || !newest))
+            die("%s: the recording is empty", o->replay);
+        obj = growth_local(rd, window, o->at ? parse_at(o->at, newest) : newest,
+                           o->threshold ? min_size : 1u << 20);
+        ring_reader_close(rd);
+    } else if (o->at) {
+        struct ring_reader *rd;
+        json_t *hello = daemon_call(conn, "hello");
+        char err[256];
+
+        if (!o->threshold)
+            min_size = (uint64_t)json_integer_value(json_object_get(json_object_get(hello, "growth"), "min_size"));
+        json_decref(hello);
+        json_decref(daemon_call(conn, "ring"));
+        if (conn->passed_fd < 0)
+            die("%s: the daemon sent no ring descriptor", cmd->name);
+        if (ring_reader_open(&rd, conn->passed_fd, err, sizeof(err)) < 0)
+            die("%s: %s", cmd->name, err);
+        obj = growth_local(rd, window, parse_at(o->at, wall_now_ns()), min_size);
+        ring_reader_close(rd);
+    } else {
+        char req[128];
+        if (o->threshold)
+            snprintf(req, sizeof(req), "growth %llu 0 %llu", (unsigned long long)window,
+                     (unsigned long long)min_size);
+        else
+            snprintf(req, sizeof(req), "growth %llu 0", (unsigned long long)window);
+        obj = daemon_call(conn, req);
+    }
+    conn_close(conn);
+    rows = json_object_get(obj, "growers");
+    if (!json_is_array(rows))
+        die("%s: the reply has no growers", cmd->name);
+    if (check) {
+        /* keep the suspects only */
+        for (size_t i = json_array_size(rows); i-- > 0;)
+            if (!json_is_true(json_object_get(json_array_get(rows, i), "suspect")))
+                json_array_remove(rows, i);
+        n = json_array_size(rows);
+        if (o->fmt == RENDER_JSON) {
+            print_json(obj);
+        } else if (o->fmt == RENDER_CSV) {
+            r = render_growth(stdout, rows, RENDER_CSV);
+        } else {
+            json_t *row;
+            size_t i;
+            json_array_foreach(rows, i, row)
+                render_growth_line(stdout, row, (uint64_t)json_integer_value(json_object_get(obj, "window")));
+        }
+        finish_output(r);
+        json_decref(obj);
+        return n ? 1 : 0;
+    }
+    if (o->top < 0)
+        o->top = 20;
+    shape_rows(v, rows, o);
+    if (o->fmt == RENDER_JSON) {
+        print_json(obj);
+    } else {
+        if (o->fmt == RENDER_HUMAN) {
+            char tb[32], ms[32];
+            fmt_time(tb, sizeof(tb), json_number_value(json_object_get(obj, "to")));
+            fmt_bytes(ms, sizeof(ms), (uint64_t)json_integer_value(json_object_get(obj, "min_size")));
+            printf("growth over %" JSON_INTEGER_FORMAT "s to %s (%s tier, %" JSON_INTEGER_FORMAT
+                   " records): %" JSON_INTEGER_FORMAT " leak suspects (steady growth of at least %s)\n\n",
+                   json_integer_value(json_object_get(obj, "window")), tb,
+                   json_string_value(json_object_get(obj, "tier")),
+                   json_integer_value(json_object_get(obj, "records")),
+                   json_integer_value(json_object_get(obj, "suspects")), ms);
+        }
+        r = render_growth(stdout, rows, o->fmt);
+    }
+    finish_output(r);
+    json_decref(obj);
+    return 0;
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
     enum { OPT_PROC_ROOT = 256, OPT_DIRECT, OPT_JSON, OPT_CSV, OPT_SORT, OPT_TOP, OPT_MATCH,
-           OPT_REVERSE, OPT_SOCKET, OPT_REPLAY, OPT_FROM, OPT_TO };
+           OPT_REVERSE, OPT_SOCKET, OPT_REPLAY, OPT_FROM, OPT_TO, OPT_WINDOW, OPT_THRESHOLD,
+           OPT_AT };
     static const struct option longopts[] = {
         { "proc-root", required_argument, NULL, OPT_PROC_ROOT },
         { "direct", no_argument, NULL, OPT_DIRECT },
@@ -530,6 +681,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "reverse", no_argument, NULL, OPT_REVERSE },
         { "from", required_argument, NULL, OPT_FROM },
         { "to", required_argument, NULL, OPT_TO },
+        { "window", required_argument, NULL, OPT_WINDOW },
+        { "threshold", required_argument, NULL, OPT_THRESHOLD },
+        { "at", required_argument, NULL, OPT_AT },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -582,6 +736,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
         case OPT_TO:
             o->to = optarg;
             break;
+        case OPT_WINDOW:
+            o->window = optarg;
+            break;
+        case OPT_THRESHOLD:
+            o->threshold = optarg;
+            break;
+        case OPT_AT:
+            o->at = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -619,8 +782,9 @@ static void connect_backend(struct opts *o, struct kmw_conn *conn, const struct 
     if (o->be == BE_SOCKET)
         die("%s", err);
     /* no daemon: the files, unless the command needs history */
-    if (cmd->kind == CK_HISTORY || cmd->kind == CK_STATUS || cmd->kind == CK_WATCH || cmd->kind == CK_EXPORT)
-        die("%s needs kmemwatchd (%s)", cmd->name, err);
+    if (cmd->kind == CK_HISTORY || cmd->kind == CK_STATUS || cmd->kind == CK_WATCH || cmd->kind == CK_EXPORT ||
+        cmd->kind == CK_GROWTH || cmd->kind == CK_CHECK)
+        die("%s needs kmemwatchd (%s) or --replay FILE", cmd->name, err);
     o->be = BE_DIRECT;
 }
 
@@ -649,6 +813,10 @@ int main(int argc, char **argv)
         die("%s: --sort, --top, --match and --reverse apply to slab, kmalloc and vmalloc", cmd->name);
     if ((o.from || o.to) && cmd->kind != CK_EXPORT)
         die("%s: --from and --to apply to export", cmd->name);
+    if ((o.window || o.threshold || o.at) && cmd->kind != CK_GROWTH && cmd->kind != CK_CHECK)
+        die("%s: --window, --threshold and --at apply to growth and check", cmd->name);
+    if (cmd->kind == CK_CHECK && (o.sort || o.match || o.top >= 0 || o.reverse))
+        die("check: --sort, --top, --match and --reverse apply to growth");
 
     if (cmd->kind == CK_IMPORT) {
         char err[512];
@@ -692,6 +860,9 @@ int main(int argc, char **argv)
         json_decref(obj);
         break;
     }
+    case CK_GROWTH:
+    case CK_CHECK:
+        return do_growth(cmd, &o, &conn);
     case CK_METRICS:
         if (o.be == BE_SOCKET) {
             char *line;

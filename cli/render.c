@@ -56,6 +56,19 @@ static const struct column meminfo_cols[] = {
     { "VALUE", "bytes", COL_BYTES, NULL, 0 },
 };
 
+/* growth: CSV as is; the human table is render_growth's (units differ per row) */
+static const struct column growth_cols[] = {
+    { "KIND", "kind", COL_STR, NULL, COL_F_LEFT },
+    { "NAME", "name", COL_STR, NULL, COL_F_LEFT },
+    { "FIELD", "field", COL_STR, NULL, COL_F_LEFT },
+    { "UNIT", "unit", COL_STR, NULL, COL_F_LEFT },
+    { "PER_HOUR", "per_hour", COL_FRAC, NULL, 0 },
+    { "NET", "net", COL_INT, NULL, 0 },
+    { "STEADINESS", "steadiness", COL_FRAC, NULL, 0 },
+    { "POINTS", "points", COL_INT, NULL, 0 },
+    { "SUSPECT", "suspect", COL_INT, NULL, 0 },
+};
+
 /* slabtop -s letters (slabtop(1)); its "u" (utilisation) has no JSON field */
 static const struct sort_letter slab_letters[] = {
     { 'a', "active_objs" }, { 'b', "objperslab" }, { 'c', "bytes_total" }, { 'l', "num_slabs" },
@@ -67,6 +80,7 @@ const struct render_view render_views[] = {
     { "slab", "caches", slab_cols, ARRAY_SIZE(slab_cols), "bytes_total", "name", slab_letters },
     { "kmalloc", "classes", kmalloc_cols, ARRAY_SIZE(kmalloc_cols), NULL, "cache", NULL },
     { "vmalloc", "callers", vmalloc_cols, ARRAY_SIZE(vmalloc_cols), "bytes", "caller", NULL },
+    { "growth", "growers", growth_cols, ARRAY_SIZE(growth_cols), "per_hour", "name", NULL },
     { NULL, NULL, NULL, 0, NULL, NULL, NULL },
 };
 
@@ -229,4 +243,70 @@ int render_meminfo(FILE *f, json_t *obj, enum render_format fmt)
                           : table_print_human(f, rows, meminfo_cols, ARRAY_SIZE(meminfo_cols));
     json_decref(rows);
     return r;
+}
+
+/* A signed amount in the row's unit: "+1.5M" for bytes, "+1234" otherwise. */
+static void fmt_amount(char *buf, size_t n, double v, const char *unit, const char *suffix)
+{
+    char b[32];
+    double a = v < 0 ? -v : v;
+
+    if (unit && strcmp(unit, "bytes") == 0)
+        fmt_bytes(b, sizeof(b), a >= 1.8e19 ? UINT64_MAX : (uint64_t)(a + 0.5));
+    else
+        snprintf(b, sizeof(b), "%.0f", a);
+    snprintf(buf, n, "%s%s%s", v < 0 ? "-" : "+", b, suffix);
+}
+
+int render_growth(FILE *f, json_t *rows, enum render_format fmt)
+{
+    size_t i;
+    json_t *r;
+
+    if (fmt == RENDER_CSV) {
+        int e;
+        json_t *copy = json_deep_copy(rows);
+
+        if (!copy)
+            return -ENOMEM;
+        /* suspect as 0/1: a CSV cell, not a JSON literal */
+        json_array_foreach(copy, i, r)
+            json_object_set_new(r, "suspect", json_integer(json_is_true(json_object_get(r, "suspect"))));
+        e = table_print_csv(f, copy, growth_cols, ARRAY_SIZE(growth_cols));
+        json_decref(copy);
+        return e;
+    }
+    fprintf(f, "%-8s %-28s %-13s %12s %10s %7s  %s\n", "KIND", "NAME", "FIELD", "PER_HOUR", "NET", "STEADY",
+            "SUSPECT");
+    json_array_foreach(rows, i, r) {
+        const char *unit = json_string_value(json_object_get(r, "unit"));
+        char ph[40], net[40];
+
+        fmt_amount(ph, sizeof(ph), json_number_value(json_object_get(r, "per_hour")), unit, "/h");
+        fmt_amount(net, sizeof(net), json_number_value(json_object_get(r, "net")), unit, "");
+        fprintf(f, "%-8s %-28s %-13s %12s %10s %7.2f  %s\n", json_string_value(json_object_get(r, "kind")),
+                json_string_value(json_object_get(r, "name")), json_string_value(json_object_get(r, "field")), ph,
+                net, json_number_value(json_object_get(r, "steadiness")),
+                json_is_true(json_object_get(r, "suspect")) ? "yes" : "-");
+    }
+    return ferror(f) ? -EIO : 0;
+}
+
+void render_growth_line(FILE *f, json_t *row, uint64_t window_s)
+{
+    const char *unit = json_string_value(json_object_get(row, "unit"));
+    char ph[40], net[40], win[32];
+
+    fmt_amount(ph, sizeof(ph), json_number_value(json_object_get(row, "per_hour")), unit, "/h");
+    fmt_amount(net, sizeof(net), json_number_value(json_object_get(row, "net")), unit, "");
+    if (window_s % 3600 == 0)
+        snprintf(win, sizeof(win), "%lluh", (unsigned long long)(window_s / 3600));
+    else if (window_s % 60 == 0)
+        snprintf(win, sizeof(win), "%llum", (unsigned long long)(window_s / 60));
+    else
+        snprintf(win, sizeof(win), "%llus", (unsigned long long)window_s);
+    fprintf(f, "suspect: %s %s %s grew %s in %s (%s, steadiness %.2f)\n",
+            json_string_value(json_object_get(row, "kind")), json_string_value(json_object_get(row, "name")),
+            json_string_value(json_object_get(row, "field")), net, win, ph,
+            json_number_value(json_object_get(row, "steadiness")));
 }

@@ -43,5 +43,9 @@ int render_rows(FILE *f, const struct render_view *v, json_t *obj, json_t *rows,
                 enum render_format fmt, uint64_t page_size);
 int render_buddy(FILE *f, json_t *obj, enum render_format fmt);
 int render_meminfo(FILE *f, json_t *obj, enum render_format fmt);
+/* growth rows (growth.h shape): a table with sizes for byte series, or CSV. */
+int render_growth(FILE *f, json_t *rows, enum render_format fmt);
+/* One line for kmemctl check: "suspect: KIND NAME FIELD grew +NET in W (+RATE/h, steadiness S)". */
+void render_growth_line(FILE *f, json_t *row, uint64_t window_s);
 
 #endif

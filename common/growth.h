@@ -150,6 +150,17 @@ int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
                 const struct growth_rule *rule, struct growth_report *out, char *err,
                 size_t err_len);
 void growth_report_free(struct growth_report *rep);
+/*
+ * The reply shape of the `growth` command and `kmemctl --json growth`:
+ *   {"ok":true,"window":S,"tier":"full"|"coarse","from":T,"to":T,"records":N,
+ *    "min_size":BYTES,"suspects":N,"growers":[{"kind","name","field","unit",
+ *    "per_hour","net","steadiness","suspect","points"}...]}
+ * growers: the series with per_hour > 0, largest first; top > 0 keeps that
+ * many; suspects_only keeps the suspects alone.  NULL when out of memory.
+ */
+struct json_t *growth_report_json(const struct growth_report *rep, uint64_t min_size, size_t top,
+                                  bool suspects_only);
+
 /* A series of a report, or NULL. */
 const struct growth_series *growth_report_find(const struct growth_report *rep, const char *kind,
                                                const char *name, const char *field);

@@ -197,6 +197,48 @@ static void meminfo_metrics(FILE *f, const struct meminfo *mi)
                     (unsigned long long)mi->value[k]);
 }
 
+static void growth_labels(FILE *f, const char *metric, const struct growth_series *g)
+{
+    fprintf(f, "%s{kind=\"%s\",name=\"", metric, g->kind);
+    metrics_label_value(f, g->name);
+    fprintf(f, "\",field=\"%s\"", g->field);
+}
+
+static void growth_metrics(FILE *f, const struct metrics_growth *mg)
+{
+    unsigned k = 0;
+
+    family(f, "kmemwatch_growth_bytes_per_hour", "gauge",
+           "Least-squares growth rate of the fastest-growing byte series over the window (kmemctl growth).");
+    for (size_t i = 0; i < mg->n && k < mg->top; i++) {
+        const struct growth_series *g = &mg->series[i];
+        if (strcmp(g->unit, "bytes") != 0 || !(g->fit.per_hour > 0))
+            continue;
+        growth_labels(f, "kmemwatch_growth_bytes_per_hour", g);
+        fprintf(f, ",window=\"%llu\"} %.0f\n", (unsigned long long)mg->window_s, g->fit.per_hour);
+        k++;
+    }
+    family(f, "kmemwatch_growth_steadiness", "gauge",
+           "How steadily the same series grew over the window: 1 a steady ramp, 0 flat, a spike, a step or a sawtooth.");
+    k = 0;
+    for (size_t i = 0; i < mg->n && k < mg->top; i++) {
+        const struct growth_series *g = &mg->series[i];
+        if (strcmp(g->unit, "bytes") != 0 || !(g->fit.per_hour > 0))
+            continue;
+        growth_labels(f, "kmemwatch_growth_steadiness", g);
+        fprintf(f, ",window=\"%llu\"} %.3f\n", (unsigned long long)mg->window_s, g->fit.steadiness);
+        k++;
+    }
+    family(f, "kmemwatch_leak_suspect", "gauge",
+           "1 for each series the daemon holds for a leak suspect (steady growth over the configured window and size).");
+    for (size_t i = 0; i < mg->nsuspects; i++) {
+        growth_labels(f, "kmemwatch_leak_suspect", &mg->suspects[i]);
+        fputs("} 1\n", f);
+    }
+    family(f, "kmemwatch_leak_suspects", "gauge", "Number of leak suspects.");
+    fprintf(f, "kmemwatch_leak_suspects %zu\n", mg->nsuspects);
+}
+
 static void source_metrics(FILE *f, const struct sampler *sm, const struct metrics_extra *x)
 {
     family(f, "kmemwatch_source_up", "gauge", "1 when the last read of the source succeeded.");
@@ -252,6 +294,8 @@ int metrics_write(FILE *f, const struct sampler *sm, const struct metrics_opts *
         buddy_metrics(f, &sm->buddy);
     if (sampler_valid(sm, SRC_MEMINFO))
         meminfo_metrics(f, &sm->meminfo);
+    if (x->growth)
+        growth_metrics(f, x->growth);
     source_metrics(f, sm, x);
     return ferror(f) ? -EIO : 0;
 }

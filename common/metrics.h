@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "growth.h"
 #include "sampler.h"
 
 struct metrics_opts {
@@ -35,11 +36,26 @@ struct metrics_source_stats {
     bool up;                        /* last read succeeded */
 };
 
+/*
+ * Growth over the daemon's configured window (growth.h).  Only the `top`
+ * fastest-growing byte series are exported, and the suspects: the label sets
+ * stay bounded however many caches and callers the machine has.
+ */
+struct metrics_growth {
+    uint64_t window_s;
+    const struct growth_series *series; /* a report's, largest per_hour first */
+    size_t n;
+    unsigned top;
+    const struct growth_series *suspects; /* the leak suspects as the daemon tracks them */
+    size_t nsuspects;
+};
+
 struct metrics_extra {
     struct metrics_source_stats src[SRC_N];
     double uptime_seconds;          /* < 0: not a daemon, omitted */
     uint64_t clients;
     uint64_t ring_bytes;            /* 0: omitted */
+    const struct metrics_growth *growth; /* NULL: omitted (no history) */
 };
 
 /* Write the exposition to f.  Returns 0 or -EIO. */

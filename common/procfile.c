@@ -36,6 +36,18 @@ int procfile_read(struct procfile *pf)
 
     if (pf->fd < 0)
         return -EBADF;
+    /* the last read becomes the old one: a swap, no copy */
+    {
+        char *b = pf->buf;
+        size_t c = pf->cap;
+
+        pf->buf = pf->old;
+        pf->cap = pf->old_cap;
+        pf->old = b;
+        pf->old_cap = c;
+        pf->old_len = pf->len;
+        pf->len = 0;
+    }
     for (;;) {
         /* keep one byte for the terminating NUL and a page of headroom per read */
         if (pf->cap - off < 4096 + 1) {
@@ -69,6 +81,7 @@ void procfile_close(struct procfile *pf)
     if (pf->fd >= 0)
         close(pf->fd);
     free(pf->buf);
+    free(pf->old);
     procfile_init(pf);
 }
 

@@ -7,6 +7,10 @@
  * daemon drops its privileges.  The buffer grows to the file's size and is
  * reused, so steady-state sampling allocates nothing.
  *
+ * The buffer of the previous read is kept too (old, old_len): the sampler
+ * compares it with the new one and re-parses only what changed.  Reading
+ * swaps the two buffers, so keeping it costs no copy.
+ *
  * Parsers never see paths: they get (buf, len) from here.
  */
 #ifndef KMW_PROCFILE_H
@@ -20,6 +24,10 @@ struct procfile {
     char *buf;
     size_t cap;
     size_t len;
+    /* the previous read's bytes (valid after two successful reads in a row; see procfile_read) */
+    char *old;
+    size_t old_cap;
+    size_t old_len;
 };
 
 /* Initialise to the closed state (fd -1). */
@@ -34,7 +42,8 @@ int procfile_open(struct procfile *pf, const char *proc_root, const char *name);
 /*
  * Read the whole file from offset 0 into pf->buf (pf->len bytes, NUL-terminated
  * for convenience; parsers still use the length).  Returns 0 or -errno.
- * -EFBIG when the file exceeds PROCFILE_MAX_SIZE.
+ * -EFBIG when the file exceeds PROCFILE_MAX_SIZE.  What buf held before moves
+ * to pf->old (old_len bytes); after a failed read neither buffer is the file.
  */
 int procfile_read(struct procfile *pf);
 

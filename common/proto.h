@@ -38,8 +38,11 @@
  *   PROTO_MAX_WORDS      words per request
  *   connections          1024 by default (kmemwatchd --max-clients): the next
  *                        one receives {"ok":false,...} and is closed
- *   output queue         PROTO_MAX_QUEUE bytes per client: a client that falls
- *                        that far behind (a stalled watch) is disconnected
+ *   watch queue          PROTO_MAX_QUEUE bytes of events per client by default
+ *                        (client_queue_size): a watcher that falls that far
+ *                        behind is disconnected; request/reply clients are
+ *                        held back instead (no more requests are read while
+ *                        256 KiB of their replies are unread)
  */
 #ifndef KMW_PROTO_H
 #define KMW_PROTO_H
@@ -51,7 +54,7 @@
 #define PROTO_DEFAULT_SOCKET "/run/kmemwatch/kmemwatchd.sock"
 #define PROTO_MAX_LINE 4096
 #define PROTO_MAX_WORDS 16
-#define PROTO_MAX_QUEUE (8u << 20)
+#define PROTO_MAX_QUEUE (1u << 20)
 #define PROTO_METRICS_END "# EOF"
 
 struct proto_request {

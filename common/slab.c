@@ -568,3 +568,12 @@ long slab_find(const struct slab_info *si, const char *name)
             return (long)i;
     return -1;
 }
+
+int slab_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
+                    uint64_t page_size, struct slab_info *si, bool *same_names, struct perr *err)
+{
+    (void)prev;
+    (void)prev_len;
+    *same_names = false;
+    return slab_parse(buf, len, page_size, si, err);
+}

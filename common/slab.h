@@ -18,6 +18,7 @@
 #ifndef KMW_SLAB_H
 #define KMW_SLAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,9 @@ void slab_info_free(struct slab_info *si);
  */
 int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
                struct perr *err);
+
+int slab_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
+                    uint64_t page_size, struct slab_info *si, bool *same_names, struct perr *err);
 
 /* Index of a cache by (possibly "#n"-suffixed) name, or -1. */
 long slab_find(const struct slab_info *si, const char *name);

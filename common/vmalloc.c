@@ -613,3 +613,11 @@ int vmalloc_parse(const char *buf, size_t len, struct vmalloc_info *vi, struct p
     }
     return 0;
 }
+
+int vmalloc_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
+                       struct vmalloc_info *vi, struct perr *err)
+{
+    (void)prev;
+    (void)prev_len;
+    return vmalloc_parse(buf, len, vi, err);
+}

@@ -83,5 +83,7 @@ void vmalloc_info_free(struct vmalloc_info *vi);
  * with no rows and zero sums.  Error messages never quote the line's text.
  */
 int vmalloc_parse(const char *buf, size_t len, struct vmalloc_info *vi, struct perr *err);
+int vmalloc_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
+                       struct vmalloc_info *vi, struct perr *err);
 
 #endif

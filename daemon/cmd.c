@@ -86,15 +86,52 @@ static json_t *latest(int k, char *err, size_t errlen)
     return o;
 }
 
+/*
+ * The latest-sample replies change only when a record is appended: each is
+ * serialised once per record and then copied to every client that asks
+ * (a kmalloc reply costs ~0.2 ms to build, ~1 us to copy).
+ */
+static struct {
+    uint64_t seq;
+    char *text;       /* the reply line, newline included */
+    size_t len;
+} reply_cache[ARRAY_SIZE(kinds)];
+
 static void cmd_latest(struct client *c, int k)
 {
     char err[512];
-    json_t *o = latest(k, err, sizeof(err));
+    json_t *o;
+    char *s;
 
-    if (o)
-        client_send_json(c, o);
-    else
-        client_send_error(c, "%s", err);
+    if (!reply_cache[k].text || reply_cache[k].seq != D.seq) {
+        free(reply_cache[k].text);
+        reply_cache[k].text = NULL;
+        o = latest(k, err, sizeof(err));
+        if (!o) {
+            client_send_error(c, "%s", err);
+            return;
+        }
+        s = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        if (!s || asprintf(&reply_cache[k].text, "%s\n", s) < 0) {
+            free(s);
+            reply_cache[k].text = NULL;
+            client_send_error(c, "out of memory");
+            return;
+        }
+        free(s);
+        reply_cache[k].len = strlen(reply_cache[k].text);
+        reply_cache[k].seq = D.seq;
+    }
+    client_send_text(c, reply_cache[k].text, reply_cache[k].len);
+}
+
+void cmd_fini(void)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        free(reply_cache[k].text);
+        reply_cache[k].text = NULL;
+    }
 }
 
 static void cmd_hello(struct client *c)
@@ -320,7 +357,7 @@ static void notify_one(struct client *c, void *arg)
         if (nc->rep[k])
             json_object_set(o, kinds[k].name, nc->rep[k]);
     }
-    client_send_json(c, o);
+    client_send_event(c, o);
 }
 
 void cmd_notify_watchers(void)

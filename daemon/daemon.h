@@ -53,6 +53,7 @@ extern struct daemon D;
 
 /* cmd.c */
 void cmd_handle(struct client *c, int argc, char **argv);
+void cmd_fini(void);
 /* Tell watchers about the record just appended. */
 void cmd_notify_watchers(void);
 /* metrics text of the latest sample into a malloc'd buffer */

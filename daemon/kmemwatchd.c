@@ -526,6 +526,7 @@ int main(int argc, char **argv)
     if (D.ring_ro_fd >= 0)
         close(D.ring_ro_fd);
     server_fini();
+    cmd_fini();
     sampler_fini(&D.sm);
     loop_fini();
     if (D.have_include)

@@ -96,11 +96,17 @@ static void log_client(const struct client *c, const char *what)
 
 /* ---- output ------------------------------------------------------------ */
 
-static void queue(struct client *c, const char *data, size_t len)
+/*
+ * Replies are always queued whole: a client that pipelines requests is held
+ * back by CLIENT_OUT_HIGH instead, so it never has more than one large reply
+ * (a week of history) on top of that.  Stream data (watch events) cannot be
+ * held back: past max_queue the watcher is too far behind and is dropped.
+ */
+static void queue(struct client *c, const char *data, size_t len, bool stream)
 {
     if (c->discard)
         return;
-    if (c->out_len - c->out_off + len > S.cfg.max_queue) {
+    if (stream && c->out_len - c->out_off + len > S.cfg.max_queue) {
         S.st.dropped++;
         log_client(c, "dropped: too far behind (output queue full)");
         c->closing = c->discard = true;
@@ -143,10 +149,10 @@ static void queue(struct client *c, const char *data, size_t len)
 
 void client_send_text(struct client *c, const char *text, size_t len)
 {
-    queue(c, text, len);
+    queue(c, text, len, false);
 }
 
-void client_send_json(struct client *c, json_t *obj)
+static void send_json(struct client *c, json_t *obj, bool stream)
 {
     char *s;
 
@@ -160,9 +166,19 @@ void client_send_json(struct client *c, json_t *obj)
         client_send_error(c, "out of memory");
         return;
     }
-    queue(c, s, strlen(s));
-    queue(c, "\n", 1);
+    queue(c, s, strlen(s), stream);
+    queue(c, "\n", 1, stream);
     free(s);
+}
+
+void client_send_json(struct client *c, json_t *obj)
+{
+    send_json(c, obj, false);
+}
+
+void client_send_event(struct client *c, json_t *obj)
+{
+    send_json(c, obj, true);
 }
 
 void client_send_error(struct client *c, const char *fmt, ...)
@@ -177,7 +193,7 @@ void client_send_error(struct client *c, const char *fmt, ...)
     o = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
     if (!o) {
         static const char oom[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
-        queue(c, oom, sizeof(oom) - 1);
+        queue(c, oom, sizeof(oom) - 1, false);
         return;
     }
     client_send_json(c, o);
@@ -265,6 +281,12 @@ static bool flush(struct client *c)
     }
     if (c->out_off == c->out_len) {
         c->out_off = c->out_len = 0;
+        /* give back what one large reply made the queue grow to */
+        if (c->out_cap > CLIENT_OUT_HIGH) {
+            free(c->out);
+            c->out = NULL;
+            c->out_cap = 0;
+        }
         if (!c->closing)
             process_input(c); /* requests held back by the batch or a full queue */
         if (c->out_off == c->out_len && (c->closing || (c->eof && !has_request(c)))) {

@@ -42,6 +42,8 @@ unsigned server_nclients(void);
 
 /* Queue a JSON reply (one line).  Consumes the reference. */
 void client_send_json(struct client *c, json_t *obj);
+/* Queue a watch event; a watcher that falls max_queue behind is dropped.  Consumes obj. */
+void client_send_event(struct client *c, json_t *obj);
 /* Queue an {"ok":false,"error":msg} line. */
 void client_send_error(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Queue raw text (metrics). */

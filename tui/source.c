@@ -54,26 +54,25 @@ static bool usable_dir(const char *d)
 }
 
 /*
- * The private ring lives in tmpfs when there is one (no disk I/O), is
- * unlinked as soon as it is open, and so disappears with the process
- * whatever way it ends.
+ * The private ring is a memfd; where there is none, a file in tmpfs when
+ * there is one (no disk I/O), unlinked as soon as it is open.  Either way it
+ * disappears with the process whatever way it ends.
  */
 static void direct_open_ring(struct data_source *s)
 {
     const struct ring_config cfg = { DIRECT_RING_FULL_BYTES, DIRECT_RING_COARSE_BYTES, 0 };
     const char *dirs[] = { "/dev/shm", getenv("TMPDIR"), "/tmp" };
     char path[4096], note[512], err[200];
-    int r = -ENOENT;
+    /* A memfd first: pages are only used as history fills them. */
+    int r = ring_open_memory(&s->ring, &cfg);
 
-    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+    for (size_t i = 0; r < 0 && i < ARRAY_SIZE(dirs); i++) {
         if (!usable_dir(dirs[i]))
             continue;
         snprintf(path, sizeof(path), "%s/kmemtop-%ld-%lx.kmw", dirs[i], (long)getpid(),
                  (unsigned long)wall_ns());
         r = ring_open(&s->ring, path, &cfg, note, sizeof(note));
         unlink(path);
-        if (r == 0)
-            break;
     }
     if (r < 0) {
         snprintf(s->ring_err, sizeof(s->ring_err), "no history: cannot create a ring: %s",
@@ -187,6 +186,7 @@ static void daemon_down(struct data_source *s, uint64_t now, const char *fmt, ..
 
     conn_close(&s->conn);
     s->dstate = DS_DOWN;
+    s->stale_events = 0;
     s->retry_ns = now + (uint64_t)SOURCE_RETRY_MS * 1000000u;
     va_start(ap, fmt);
     vsnprintf(s->down_reason, sizeof(s->down_reason), fmt, ap);
@@ -230,6 +230,24 @@ static const char *reply_error(json_t *j)
     if (!j)
         return "unreadable reply";
     return json_is_string(e) ? json_string_value(e) : "unexpected reply";
+}
+
+/*
+ * The daemon writes to a new ring when it moves its history (from memory to
+ * the state directory once there is room): the mapped one then stops
+ * growing while samples are still announced.  Three announced samples that
+ * the ring does not have mean it is the wrong ring.
+ */
+static bool stale_ring(struct data_source *s, json_t *time)
+{
+    uint64_t oldest, newest, t;
+
+    if (!json_is_number(time))
+        return false;
+    t = (uint64_t)(json_number_value(time) * 1e9);
+    ring_reader_span(s->rd, RING_FULL, &oldest, &newest);
+    s->stale_events = newest + 1500000000ull < t ? s->stale_events + 1 : 0;
+    return s->stale_events >= 3000000;
 }
 
 static unsigned daemon_line(struct data_source *s, const char *line, uint64_t now)
@@ -334,6 +352,13 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
             int src = json_is_string(v) ? src_parse(json_string_value(v)) : -1;
             if (src >= 0)
                 s->event_sources |= SRC_BIT(src);
+        }
+        if (!s->no_ring && s->rd && stale_ring(s, json_object_get(j, "time"))) {
+            /* Only a new connection can ask for the ring again (a watching one takes no requests). */
+            daemon_down(s, now, "the daemon replaced its ring");
+            s->retry_ns = now;
+            ev = SOURCE_EV_STATUS;
+            break;
         }
         if (s->no_ring) {
             json_t *t = json_object_get(j, "time");

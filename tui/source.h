@@ -65,6 +65,7 @@ struct data_source {
     char down_reason[256];
     unsigned event_sources;     /* SRC_BIT mask of the latest watch event */
     bool no_ring;               /* the daemon keeps no history: its reports fill sm */
+    unsigned stale_events;      /* samples announced in a row that the mapped ring lacks */
     uint64_t page_size;
 
     /* history, every kind (NULL until a daemon passed its ring) */

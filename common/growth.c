@@ -1,0 +1,719 @@
+#include "growth.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+#include "kmalloc.h"
+#include "meminfo.h"
+#include "series.h"
+
+const uint64_t growth_windows[GROWTH_NWINDOWS] = { 60, 600, 3600, 86400 };
+
+/* ---- one series ------------------------------------------------------------------------ */
+
+void growth_acc_init(struct growth_acc *a, double window_s)
+{
+    memset(a, 0, sizeof(*a));
+    a->window_s = window_s > 0 ? window_s : 1;
+    a->bucket = -1;
+}
+
+static int bucket_of(const struct growth_acc *a, double t)
+{
+    double b = t / a->window_s * GROWTH_BUCKETS;
+
+    if (!(b >= 0))
+        return 0;
+    if (b >= GROWTH_BUCKETS)
+        return GROWTH_BUCKETS - 1;
+    return (int)b;
+}
+
+/* The slice in progress ends at the value a->last: count its move from the previous end. */
+static void close_slice(double last, double *anchor, double *rise, double *fall, double *max_rise)
+{
+    double mv = last - *anchor;
+
+    if (mv > 0) {
+        *rise += mv;
+        if (mv > *max_rise)
+            *max_rise = mv;
+    } else {
+        *fall -= mv;
+    }
+    *anchor = last;
+}
+
+void growth_acc_add_run(struct growth_acc *a, double v, uint64_t count, double sum_t,
+                        double sum_tt, double t_first, double t_last)
+{
+    double d;
+
+    if (!count)
+        return;
+    if (a->n == 0) {
+        a->first = a->last = a->min = a->max = a->anchor = v;
+        a->first_t = t_first;
+        a->bucket = bucket_of(a, t_first);
+    } else if (v != a->last) {
+        /*
+         * Only the value at the end of each slice counts for rise and fall:
+         * what happens inside one slice (a spike, jitter of a slab or two) is
+         * not movement.  A change in a later slice closes the slice of the
+         * previous change at the value before this one.
+         */
+        int b = bucket_of(a, t_first);
+        if (b > a->bucket) {
+            close_slice(a->last, &a->anchor, &a->rise, &a->fall, &a->max_rise);
+            a->bucket = b;
+        }
+        if (v > a->last)
+            a->up_steps++;
+        else
+            a->down_steps++;
+        a->last = v;
+        if (v < a->min)
+            a->min = v;
+        if (v > a->max)
+            a->max = v;
+    }
+    d = v - a->first;
+    a->n += count;
+    a->st += sum_t;
+    a->stt += sum_tt;
+    a->sv += d * (double)count;
+    a->stv += d * sum_t;
+    a->svv += d * d * (double)count;
+    a->last_t = t_last;
+}
+
+void growth_acc_add(struct growth_acc *a, double t, double v)
+{
+    growth_acc_add_run(a, v, 1, t, t * t, t, t);
+}
+
+void growth_acc_fit(const struct growth_acc *a, struct growth_fit *out)
+{
+    double anchor = a->anchor, rise = a->rise, fall = a->fall, max_rise = a->max_rise;
+
+    memset(out, 0, sizeof(*out));
+    out->points = a->n;
+    if (!a->n)
+        return;
+    out->span_s = a->last_t - a->first_t;
+    out->first = a->first;
+    out->last = a->last;
+    out->min = a->min;
+    out->max = a->max;
+    out->net = a->last - a->first;
+    out->up_steps = a->up_steps;
+    out->down_steps = a->down_steps;
+    close_slice(a->last, &anchor, &rise, &fall, &max_rise);
+    out->rise = rise;
+    out->fall = fall;
+    out->max_rise = max_rise;
+    if (a->n >= 2) {
+        double n = (double)a->n;
+        double sxx = a->stt - a->st * a->st / n;
+        double sxy = a->stv - a->st * a->sv / n;
+        double syy = a->svv - a->sv * a->sv / n;
+
+        /* sxx below rounding noise: every point at (nearly) the same time */
+        if (sxx > 1e-9 * (a->stt > 1 ? a->stt : 1)) {
+            out->per_hour = sxy / sxx * 3600.0;
+            if (syy > 0 && sxy > 0) {
+                out->r2 = sxy * sxy / (sxx * syy);
+                if (out->r2 > 1)
+                    out->r2 = 1;
+            }
+        }
+    }
+    /*
+     * R^2 alone cannot tell a step from a ramp well enough (a single step in
+     * the middle of the window still fits a line with R^2 = 0.75) and says
+     * nothing about a sawtooth that drops back.  net/rise is 1 for growth
+     * that never gives anything back and near 0 for a sawtooth or a spike;
+     * 1 - max_rise/rise is near 1 when the rise is spread over the window and
+     * 0 when one slice holds all of it.
+     */
+    if (out->net > 0 && rise > 0 && out->r2 > 0) {
+        double s = out->r2 * (out->net / rise) * (1.0 - max_rise / rise);
+        out->steadiness = s < 0 ? 0 : s > 1 ? 1 : s;
+    }
+}
+
+/* ---- the rule -------------------------------------------------------------------------- */
+
+bool growth_eligible(const char *kind, const char *field)
+{
+    static const char *const mem[] = { "Slab", "SReclaimable", "SUnreclaim", "KReclaimable",
+                                       "VmallocUsed", "Percpu" };
+
+    if (strcmp(kind, "slab") == 0 || strcmp(kind, "kmalloc") == 0)
+        return strcmp(field, "bytes_total") == 0;
+    if (strcmp(kind, "vmalloc") == 0)
+        return strcmp(field, "bytes") == 0;
+    if (strcmp(kind, "meminfo") == 0) {
+        for (size_t i = 0; i < ARRAY_SIZE(mem); i++)
+            if (strcmp(field, mem[i]) == 0)
+                return true;
+    }
+    return false;
+}
+
+bool growth_is_suspect(const struct growth_fit *f, double window_s, const struct growth_rule *r)
+{
+    double ms = r->min_steadiness > 0 ? r->min_steadiness : GROWTH_DEFAULT_STEADINESS;
+
+    return window_s >= (double)r->min_window_s && f->points >= GROWTH_MIN_POINTS &&
+           f->span_s >= GROWTH_COVERAGE * window_s && f->net > 0 &&
+           f->net >= (double)r->min_bytes && f->steadiness >= ms;
+}
+
+/* ---- every series of a ring ------------------------------------------------------------ */
+
+enum gkind { GK_SLAB, GK_KMALLOC, GK_VMALLOC, GK_BUDDY, GK_MEMINFO };
+
+static const char *const gk_names[] = { "slab", "kmalloc", "vmalloc", "buddy", "meminfo" };
+static const enum src_id gk_src[] = { SRC_SLABINFO, SRC_SLABINFO, SRC_VMALLOCINFO, SRC_BUDDYINFO,
+                                      SRC_MEMINFO };
+
+/* How a contribution's value comes out of its entity. */
+enum sel { SEL_FIELD, SEL_SLAB_BYTES, SEL_BUDDY_FREE };
+
+/* Running sums over the sample times of one source: an unchanged run costs O(1). */
+struct pfx {
+    uint64_t n;
+    double st, stt, t_last;
+};
+
+struct gser {
+    uint8_t kind;
+    uint8_t src;
+    const char *unit;
+    char name[GROWTH_NAME_MAX];
+    char field[GROWTH_FIELD_MAX];
+    uint32_t hnext;   /* hash chain: index + 1, 0 ends */
+    uint32_t stamp;   /* the plan that lists it */
+    double cur;       /* this record's value (a sum over its entities) */
+    bool present;
+    bool in_run;      /* run_v has held since run_t0, p0 = the source's sums before it */
+    double run_v, run_t0;
+    struct pfx p0;
+    struct growth_acc acc;
+};
+
+/* One entity's share of one series. */
+struct contrib {
+    uint32_t slot;
+    uint32_t ser;
+    uint16_t sel;
+    uint16_t f;
+    uint8_t src;
+};
+
+struct geval {
+    struct gser *s;
+    size_t ns, scap;
+    uint32_t *htab;   /* index + 1, 0 empty */
+    size_t hsize;
+    struct contrib *c;
+    size_t nc, ccap;
+    uint32_t *bysrc[SRC_N]; /* the plan's series per source */
+    size_t nbysrc[SRC_N], capbysrc[SRC_N];
+    uint32_t stamp;
+    uint64_t gen;
+    bool have_gen;
+    struct pfx p[SRC_N];
+    uint64_t from;
+    double window_s;
+    uint64_t records;
+    int err;
+};
+
+static uint32_t hash_key(int kind, const char *name, const char *field)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ 0xffu) * 16777619u;
+    for (const char *p = field; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+static int rehash(struct geval *ev)
+{
+    size_t nsize = ev->hsize ? ev->hsize * 2 : 1024;
+    uint32_t *nt = calloc(nsize, sizeof(*nt));
+
+    if (!nt)
+        return -ENOMEM;
+    free(ev->htab);
+    ev->htab = nt;
+    ev->hsize = nsize;
+    for (size_t i = 0; i < ev->ns; i++) {
+        struct gser *x = &ev->s[i];
+        uint32_t h = hash_key(x->kind, x->name, x->field) & (uint32_t)(nsize - 1);
+        x->hnext = nt[h];
+        nt[h] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+/* The series kind/name/field, created on first use; its index or -ENOMEM. */
+static long ser_get(struct geval *ev, enum gkind kind, const char *name, const char *field,
+                    const char *unit)
+{
+    uint32_t h = hash_key(kind, name, field), i;
+    struct gser *x;
+
+    if (ev->hsize)
+        for (i = ev->htab[h & (ev->hsize - 1)]; i; i = ev->s[i - 1].hnext) {
+            x = &ev->s[i - 1];
+            if (x->kind == kind && strcmp(x->name, name) == 0 && strcmp(x->field, field) == 0)
+                return (long)i - 1;
+        }
+    if (ev->ns == ev->scap) {
+        size_t nc = ev->scap ? ev->scap * 2 : 512;
+        struct gser *ns = realloc(ev->s, nc * sizeof(*ns));
+        if (!ns)
+            return -ENOMEM;
+        ev->s = ns;
+        ev->scap = nc;
+    }
+    x = &ev->s[ev->ns];
+    memset(x, 0, sizeof(*x));
+    x->kind = (uint8_t)kind;
+    x->src = (uint8_t)gk_src[kind];
+    x->unit = unit;
+    snprintf(x->name, sizeof(x->name), "%s", name);
+    snprintf(x->field, sizeof(x->field), "%s", field);
+    growth_acc_init(&x->acc, ev->window_s);
+    ev->ns++;
+    if (ev->ns * 2 > ev->hsize) {
+        if (rehash(ev) < 0) {
+            ev->ns--;
+            return -ENOMEM;
+        }
+    } else {
+        uint32_t b = h & (uint32_t)(ev->hsize - 1);
+        x->hnext = ev->htab[b];
+        ev->htab[b] = (uint32_t)ev->ns;
+    }
+    return (long)ev->ns - 1;
+}
+
+static int add_contrib(struct geval *ev, unsigned slot, enum gkind kind, const char *name,
+                       const char *field, const char *unit, enum sel sel, unsigned f)
+{
+    long si = ser_get(ev, kind, name, field, unit);
+    struct gser *x;
+    int src = gk_src[kind];
+
+    if (si < 0)
+        return (int)si;
+    if (ev->nc == ev->ccap) {
+        void *nc = ev->c;
+        if (array_reserve(&nc, &ev->ccap, ev->nc + 1, sizeof(*ev->c)) < 0)
+            return -ENOMEM;
+        ev->c = nc;
+    }
+    ev->c[ev->nc++] = (struct contrib){ slot, (uint32_t)si, (uint16_t)sel, (uint16_t)f,
+                                        (uint8_t)src };
+    x = &ev->s[si];
+    if (x->stamp != ev->stamp) {
+        x->stamp = ev->stamp;
+        void *nb = ev->bysrc[src];
+        if (array_reserve(&nb, &ev->capbysrc[src], ev->nbysrc[src] + 1, sizeof(uint32_t)) < 0)
+            return -ENOMEM;
+        ev->bysrc[src] = nb;
+        ev->bysrc[src][ev->nbysrc[src]++] = (uint32_t)si;
+    }
+    return 0;
+}
+
+static unsigned buddy_orders(const struct ring_entity *e)
+{
+    unsigned orders = 0;
+
+    for (unsigned o = 0; o < e->nfields && o < BUDDY_MAX_ORDERS; o++)
+        if (series_fm_has(e->fm, o))
+            orders = o + 1;
+    return orders;
+}
+
+static int plan_entity(struct geval *ev, const struct ring_entity *e)
+{
+    char name[GROWTH_NAME_MAX], fb[GROWTH_FIELD_MAX];
+    int r = 0;
+
+    switch (e->kind) {
+    case SK_SLAB: {
+        uint64_t size;
+        enum kmalloc_variant var;
+
+        if (e->keylen >= sizeof(name))
+            return 0;
+        memcpy(name, e->key, e->keylen);
+        name[e->keylen] = '\0';
+        r = add_contrib(ev, e->slot, GK_SLAB, name, "bytes_total", "bytes", SEL_SLAB_BYTES, 0);
+        if (!r)
+            r = add_contrib(ev, e->slot, GK_SLAB, name, "num_objs", "objects", SEL_FIELD,
+                            SF_SLAB_NUM_OBJS);
+        if (!r && kmalloc_classify(name, &size, &var)) {
+            char kn[64];
+            for (int pass = 0; !r && pass < 2; pass++) {
+                snprintf(kn, sizeof(kn), "%s-%llu", pass ? "total" : kmalloc_variant_name(var),
+                         (unsigned long long)size);
+                r = add_contrib(ev, e->slot, GK_KMALLOC, kn, "bytes_total", "bytes",
+                                SEL_SLAB_BYTES, 0);
+                if (!r)
+                    r = add_contrib(ev, e->slot, GK_KMALLOC, kn, "num_objs", "objects", SEL_FIELD,
+                                    SF_SLAB_NUM_OBJS);
+            }
+        }
+        return r;
+    }
+    case SK_VMALLOC: {
+        const char *caller, *module;
+        enum vmalloc_type t;
+
+        if (!series_key_vmalloc_split(e->key, e->keylen, &caller, &module, &t))
+            return 0;
+        for (int pass = 0; !r && pass < 2; pass++) {
+            const char *n = pass ? "total" : caller;
+            r = add_contrib(ev, e->slot, GK_VMALLOC, n, "bytes", "bytes", SEL_FIELD, SF_VM_BYTES);
+            if (!r)
+                r = add_contrib(ev, e->slot, GK_VMALLOC, n, "pages", "pages", SEL_FIELD,
+                                SF_VM_PAGES);
+        }
+        return r;
+    }
+    case SK_BUDDY: {
+        unsigned orders = buddy_orders(e);
+
+        if (e->keylen >= sizeof(name))
+            return 0;
+        memcpy(name, e->key, e->keylen);
+        name[e->keylen] = '\0';
+        r = add_contrib(ev, e->slot, GK_BUDDY, name, "free_pages", "pages", SEL_BUDDY_FREE, 0);
+        for (unsigned o = 0; !r && o < orders; o++) {
+            snprintf(fb, sizeof(fb), "order%u", o);
+            r = add_contrib(ev, e->slot, GK_BUDDY, name, fb, "blocks", SEL_FIELD, o);
+        }
+        return r;
+    }
+    case SK_MEMINFO:
+        for (unsigned f = 0; !r && f < e->nfields && f < MEMINFO_NKEYS; f++)
+            if (series_fm_has(e->fm, f))
+                r = add_contrib(ev, e->slot, GK_MEMINFO, "-",
+                                meminfo_key_name(series_meminfo_key(f)), "bytes", SEL_FIELD, f);
+        return r;
+    default:
+        return 0;
+    }
+}
+
+static void run_flush(struct geval *ev, struct gser *x)
+{
+    const struct pfx *p = &ev->p[x->src];
+    uint64_t cnt = p->n - x->p0.n;
+
+    if (x->in_run && cnt)
+        growth_acc_add_run(&x->acc, x->run_v, cnt, p->st - x->p0.st, p->stt - x->p0.stt,
+                           x->run_t0, p->t_last);
+    x->in_run = false;
+}
+
+/* The entities changed: list the contributions of the present ones, slot order. */
+static int plan_build(struct geval *ev, const struct ring_state *st)
+{
+    struct ring_entity e;
+    size_t it = 0;
+    int r;
+
+    ev->stamp++;
+    ev->nc = 0;
+    for (int s = 0; s < SRC_N; s++)
+        ev->nbysrc[s] = 0;
+    while (ring_state_next(st, &it, &e))
+        if ((r = plan_entity(ev, &e)) < 0)
+            return r;
+    /* a series whose entities are gone has no points from here on */
+    for (size_t i = 0; i < ev->ns; i++)
+        if (ev->s[i].in_run && ev->s[i].stamp != ev->stamp)
+            run_flush(ev, &ev->s[i]);
+    ev->gen = st->gen;
+    ev->have_gen = true;
+    return 0;
+}
+
+static int eval_cb(const struct ring_state *st, void *arg)
+{
+    struct geval *ev = arg;
+    unsigned mask = st->src_mask & SRC_ALL;
+    struct ring_entity e;
+    uint32_t last_slot = UINT32_MAX;
+    bool have_e = false;
+    double t;
+
+    ev->records++;
+    if (!ev->have_gen || ev->gen != st->gen) {
+        ev->err = plan_build(ev, st);
+        if (ev->err < 0)
+            return 1;
+    }
+    t = st->wall_ns > ev->from ? (double)(st->wall_ns - ev->from) / 1e9 : 0;
+    for (int s = 0; s < SRC_N; s++)
+        if (mask & SRC_BIT(s))
+            for (size_t i = 0; i < ev->nbysrc[s]; i++) {
+                ev->s[ev->bysrc[s][i]].cur = 0;
+                ev->s[ev->bysrc[s][i]].present = false;
+            }
+    for (size_t i = 0; i < ev->nc; i++) {
+        const struct contrib *c = &ev->c[i];
+        struct gser *x;
+        uint64_t v;
+
+        if (!(mask & SRC_BIT(c->src)))
+            continue;
+        if (c->slot != last_slot) {
+            last_slot = c->slot;
+            have_e = ring_state_slot(st, c->slot, &e);
+        }
+        if (!have_e)
+            continue;
+        switch (c->sel) {
+        case SEL_SLAB_BYTES:
+            v = mul_sat(mul_sat(e.val[SF_SLAB_NUM_SLABS], e.val[SF_SLAB_PAGESPERSLAB]),
+                        st->page_size);
+            break;
+        case SEL_BUDDY_FREE:
+            v = series_buddy_free_pages(e.val, buddy_orders(&e));
+            break;
+        default:
+            if (c->f >= e.nfields || !series_fm_has(e.fm, c->f))
+                continue;
+            v = e.val[c->f];
+            break;
+        }
+        x = &ev->s[c->ser];
+        x->cur += (double)v;
+        x->present = true;
+    }
+    for (int s = 0; s < SRC_N; s++) {
+        struct pfx *p = &ev->p[s];
+
+        if (!(mask & SRC_BIT(s)))
+            continue;
+        for (size_t i = 0; i < ev->nbysrc[s]; i++) {
+            struct gser *x = &ev->s[ev->bysrc[s][i]];
+            if (!x->present) {
+                run_flush(ev, x); /* absent is not zero: no point */
+                continue;
+            }
+            if (x->in_run && x->cur == x->run_v)
+                continue;
+            run_flush(ev, x);
+            x->in_run = true;
+            x->run_v = x->cur;
+            x->run_t0 = t;
+            x->p0 = *p;
+        }
+        p->n++;
+        p->st += t;
+        p->stt += t * t;
+        p->t_last = t;
+    }
+    return 0;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    const struct growth_series *x = a, *y = b;
+    int c;
+
+    if (x->fit.per_hour != y->fit.per_hour)
+        return x->fit.per_hour > y->fit.per_hour ? -1 : 1;
+    if ((c = strcmp(x->kind, y->kind)) != 0)
+        return c;
+    if ((c = strcmp(x->name, y->name)) != 0)
+        return c;
+    return strcmp(x->field, y->field);
+}
+
+/*
+ * The tier: history_pick_tier's, except that a window over an hour reads the
+ * per-minute tier once the full tier holds more than an hour of it: a fit over
+ * 1440 minutes is as good as one over 86400 seconds at 1/60 of the walk, and
+ * the daemon answers on its one thread.  A short recording stays on the full
+ * tier, whose minutes would be too few to fit.
+ */
+static enum ring_tier pick_tier(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
+                                uint64_t from)
+{
+    enum ring_tier t = history_pick_tier(rd, window_s, now_wall_ns);
+    struct ring_tier_info f, c;
+    uint64_t start;
+
+    if (t != RING_FULL || window_s <= 3600)
+        return t;
+    if (ring_reader_tier_info(rd, RING_FULL, &f) < 0 || ring_reader_tier_info(rd, RING_COARSE, &c) < 0)
+        return t;
+    start = f.oldest_wall_ns > from ? f.oldest_wall_ns : from;
+    if (c.records && now_wall_ns > start && now_wall_ns - start > 3600ull * 1000000000u)
+        return RING_COARSE;
+    return t;
+}
+
+void growth_report_free(struct growth_report *rep)
+{
+    free(rep->v);
+    rep->v = NULL;
+    rep->n = rep->nsuspects = 0;
+}
+
+static void geval_free(struct geval *ev)
+{
+    free(ev->s);
+    free(ev->htab);
+    free(ev->c);
+    for (int s = 0; s < SRC_N; s++)
+        free(ev->bysrc[s]);
+}
+
+int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
+                const struct growth_rule *rule, struct growth_report *out, char *err,
+                size_t err_len)
+{
+    static const struct growth_rule def = { 0, 1u << 20, 0 };
+    uint64_t win = window_s > UINT64_MAX / 1000000000u ? UINT64_MAX : window_s * 1000000000u;
+    struct geval ev;
+    size_t k = 0;
+    int r;
+
+    if (err && err_len)
+        err[0] = '\0';
+    growth_report_free(out);
+    if (!rule)
+        rule = &def;
+    if (!window_s) {
+        if (err && err_len)
+            snprintf(err, err_len, "the window must be longer than 0 s");
+        return -EINVAL;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.from = now_wall_ns > win ? now_wall_ns - win : 0;
+    ev.window_s = (double)window_s;
+    out->window_s = window_s;
+    out->from_wall_ns = ev.from;
+    out->to_wall_ns = now_wall_ns;
+    out->tier = pick_tier(rd, window_s, now_wall_ns, ev.from);
+    r = ring_reader_walk(rd, out->tier, ev.from, now_wall_ns, eval_cb, &ev);
+    if (ev.err < 0 || r < 0) {
+        r = ev.err < 0 ? ev.err : r;
+        if (err && err_len)
+            snprintf(err, err_len, "cannot read the ring: %s", strerror(-r));
+        geval_free(&ev);
+        return r;
+    }
+    out->records = ev.records;
+    for (size_t i = 0; i < ev.ns; i++)
+        if (ev.s[i].acc.n || ev.s[i].in_run)
+            k++;
+    if (k) {
+        out->v = calloc(k, sizeof(*out->v));
+        if (!out->v) {
+            geval_free(&ev);
+            return -ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < ev.ns; i++) {
+        struct gser *x = &ev.s[i];
+        struct growth_series *g;
+
+        run_flush(&ev, x);
+        if (!x->acc.n)
+            continue;
+        g = &out->v[out->n++];
+        g->kind = gk_names[x->kind];
+        memcpy(g->name, x->name, sizeof(g->name));
+        memcpy(g->field, x->field, sizeof(g->field));
+        g->unit = x->unit;
+        growth_acc_fit(&x->acc, &g->fit);
+        g->eligible = growth_eligible(g->kind, g->field);
+        g->suspect = g->eligible && growth_is_suspect(&g->fit, (double)window_s, rule);
+        if (g->suspect)
+            out->nsuspects++;
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), cmp_series);
+    geval_free(&ev);
+    return 0;
+}
+
+const struct growth_series *growth_report_find(const struct growth_report *rep, const char *kind,
+                                               const char *name, const char *field)
+{
+    for (size_t i = 0; i < rep->n; i++)
+        if (strcmp(rep->v[i].kind, kind) == 0 && strcmp(rep->v[i].name, name) == 0 &&
+            strcmp(rep->v[i].field, field) == 0)
+            return &rep->v[i];
+    return NULL;
+}
+
+static json_t *json_u64(uint64_t v)
+{
+    return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* unix time in seconds with millisecond resolution, like every other reply */
+static json_t *json_time(uint64_t wall_ns)
+{
+    return json_real(floor((double)wall_ns / 1e6) / 1e3);
+}
+
+static json_t *json_round(double x, double unit)
+{
+    return json_real(floor(x / unit + 0.5) * unit);
+}
+
+json_t *growth_report_json(const struct growth_report *rep, uint64_t min_size, size_t top,
+                           bool suspects_only)
+{
+    json_t *arr = json_array(), *o;
+
+    for (size_t i = 0; arr && i < rep->n && (!top || json_array_size(arr) < top); i++) {
+        const struct growth_series *g = &rep->v[i];
+        json_t *net;
+
+        if (!(g->fit.per_hour > 0) || (suspects_only && !g->suspect))
+            continue;
+        /* every series counts whole units: net is an integer */
+        net = json_integer((json_int_t)llround(g->fit.net));
+        if (json_array_append_new(
+                arr, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:b,s:o}", "kind", g->kind, "name",
+                               g->name, "field", g->field, "unit", g->unit, "per_hour",
+                               json_round(g->fit.per_hour, 0.001), "net", net, "steadiness",
+                               json_round(g->fit.steadiness, 0.001), "suspect", g->suspect,
+                               "points", json_u64(g->fit.points))) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    if (!arr)
+        return NULL;
+    o = json_pack("{s:b,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}", "ok", 1, "window",
+                  json_u64(rep->window_s), "tier", rep->tier == RING_FULL ? "full" : "coarse",
+                  "from", json_time(rep->from_wall_ns), "to", json_time(rep->to_wall_ns),
+                  "records", json_u64(rep->records), "min_size", json_u64(min_size), "suspects",
+                  json_u64(rep->nsuspects), "growers", arr);
+    return o;
+}
