@@ -69,7 +69,7 @@ LOADGEN    := $(BUILD)/bench/loadgen
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEB_PKGS := gcc make pkg-config libncurses-dev libsystemd-dev libjansson-dev libcmocka-dev \
             clang libclang-rt-14-dev tmux procps systemd python3 iproute2 libmicrohttpd-dev \
-            prometheus curl
+            prometheus curl prometheus-node-exporter
 
 .PHONY: all deps run check check-nodeps asan fuzz fuzz-build bench install uninstall clean \
         unit e2e fuzz-smoke
@@ -172,6 +172,7 @@ install: all
 	install -m 0644 systemd/kmemwatchd.socket $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/kmemwatch.sysusers $(DESTDIR)$(SYSUSERSDIR)/kmemwatch.conf
 	install -m 0644 docs/kmemwatchd.conf.example $(DESTDIR)$(DOCDIR)/kmemwatchd.conf.example
+	install -m 0644 systemd/metrics.conf.example docs/GROWTH.md docs/PROMETHEUS.md $(DESTDIR)$(DOCDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/kmemwatch/kmemwatchd.conf || \
 	    install -m 0644 docs/kmemwatchd.conf.example $(DESTDIR)$(SYSCONFDIR)/kmemwatch/kmemwatchd.conf
 

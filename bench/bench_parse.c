@@ -244,6 +244,7 @@ static void bench_case(const char *label, enum kind k, const struct buf *a, cons
         return;
     /* incremental: a -> b -> a -> ..., each step parsing only what differs from the last */
     ours(k, a);
+    vi.incr_parses = vi.incr_fallbacks = 0;
     t0 = cpu_ns();
     ours_incr(k, a, b);
     ours_incr(k, b, a);
@@ -257,6 +258,9 @@ static void bench_case(const char *label, enum kind k, const struct buf *a, cons
         inc[r] = (double)(cpu_ns() - t0) / (2.0 * reps_o) / (double)lines;
     }
     printf("parse.%s.%s.incr_ns %.2f\n", label, kind_file[k], median(inc, runs));
+    if (k == K_VMALLOC)
+        printf("parse.%s.%s.incr_fallback_pct %.1f\n", label, kind_file[k],
+               vi.incr_parses ? 100.0 * (double)vi.incr_fallbacks / (double)vi.incr_parses : 0.0);
     printf("parse.%s.%s.incr_ratio %.1f\n", label, kind_file[k], median(f, runs) / median(inc, runs));
 }
 

@@ -106,19 +106,29 @@ static void floor_read_all(void)
 static struct sampler sm;
 static struct ring *ring;
 static unsigned sample_errors;
+/* tick mode: what the parses and ring_append took, summed (the parse by the sampler's own clock) */
+static bool detail;
+static uint64_t sum_parse[SRC_N], sum_append;
 
 static void full_sample(void)
 {
     unsigned errs = 0;
+    uint64_t t0 = 0;
 
-    for (int s = 0; s < SRC_N; s++)
+    for (int s = 0; s < SRC_N; s++) {
         if (sampler_read(&sm, (enum src_id)s) < 0)
             errs |= SRC_BIT(s);
+        sum_parse[s] += sm.src[s].parse_ns;
+    }
     if (errs)
         sample_errors++;
+    if (detail)
+        t0 = cpu_ns();
     if (ring_append(ring, &sm, SRC_ALL, errs, clock_ns(CLOCK_REALTIME),
                     clock_ns(CLOCK_MONOTONIC)) < 0)
         sample_errors++;
+    if (detail)
+        sum_append += cpu_ns() - t0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -145,38 +155,57 @@ static double median_dbl(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Per-source split of one full sample set (read vs parse), for the breakdown lines. */
+/*
+ * Per-source split of one full sample set: the floor's read, the sampler's
+ * parse (its own clock around the parse alone) and ring_append.
+ */
 static void breakdown(const char *label, int iters)
 {
-    uint64_t rd[SRC_N] = { 0 }, parse[SRC_N] = { 0 }, append = 0;
+    uint64_t rd[SRC_N] = { 0 }, parse[SRC_N] = { 0 }, append = 0, unchanged[SRC_N];
 
+    for (int s = 0; s < SRC_N; s++)
+        unchanged[s] = sm.src[s].unchanged;
     for (int i = 0; i < iters; i++) {
         unsigned errs = 0;
+        uint64_t t0;
 
         for (int s = 0; s < SRC_N; s++) {
             struct floor_file *f = &floor_files[s];
-            uint64_t t0 = cpu_ns(), t1, t2;
             size_t off = 0;
             ssize_t r;
 
+            t0 = cpu_ns();
             while ((r = pread(f->fd, f->buf + off, f->cap - off, (off_t)off)) > 0)
                 off += (size_t)r;
-            t1 = cpu_ns();
+            rd[s] += cpu_ns() - t0;
             if (sampler_read(&sm, (enum src_id)s) < 0)
                 errs |= SRC_BIT(s);
-            t2 = cpu_ns();
-            rd[s] += t1 - t0;
-            /* the sampler read the file too: its parse share is (t2 - t1) - (t1 - t0) */
-            parse[s] += (t2 - t1) > (t1 - t0) ? (t2 - t1) - (t1 - t0) : 0;
+            parse[s] += sm.src[s].parse_ns;
         }
-        uint64_t t0 = cpu_ns();
+        t0 = cpu_ns();
         ring_append(ring, &sm, SRC_ALL, errs, clock_ns(CLOCK_REALTIME), clock_ns(CLOCK_MONOTONIC));
         append += cpu_ns() - t0;
     }
-    for (int s = 0; s < SRC_N; s++)
-        printf("%s.%s.read_us %.1f\n%s.%s.parse_us %.1f\n", label, src_name((enum src_id)s),
-               rd[s] / 1e3 / iters, label, src_name((enum src_id)s), parse[s] / 1e3 / iters);
+    uint64_t rsum = 0, psum = 0;
+
+    for (int s = 0; s < SRC_N; s++) {
+        const char *n = src_name((enum src_id)s);
+        printf("%s.%s.read_us %.1f\n%s.%s.parse_us %.2f\n%s.%s.unchanged_pct %.0f\n", label, n,
+               rd[s] / 1e3 / iters, label, n, parse[s] / 1e3 / iters, label, n,
+               100.0 * (double)(sm.src[s].unchanged - unchanged[s]) / iters);
+        rsum += rd[s];
+        psum += parse[s];
+    }
     printf("%s.append_us %.1f\n", label, append / 1e3 / iters);
+    /*
+     * The same ratio from its parts: what the sample set adds to the reads
+     * (every parse and the append, each timed alone), over the reads.  The
+     * whole-set ratio below subtracts two reads of files whose cost swings
+     * by tens of percent from one read to the next on a busy kernel; this
+     * one does not.
+     */
+    printf("%s.overhead_us %.1f\n", label, (psum + append) / 1e3 / iters);
+    printf("%s.overhead_ratio %.3f\n", label, 1.0 + (double)(psum + append) / (double)rsum);
 }
 
 static void mode_loop(const char *label, int iters, int runs)
@@ -236,10 +265,20 @@ static void mode_tick(const char *label, int seconds)
     uint64_t next = clock_ns(CLOCK_MONOTONIC), sum_fl = 0, sum_fu = 0;
     size_t bytes = 0;
 
+    struct ring_stats st0, st1;
+    uint64_t unchanged0[SRC_N];
+
     if (!fl || !fu || !ratio)
         abort();
     floor_read_all();
     full_sample();
+    /* the first record is a keyframe: the per-sample figure is measured from here */
+    ring_stats(ring, &st0);
+    memset(sum_parse, 0, sizeof(sum_parse));
+    sum_append = 0;
+    detail = true;
+    for (int s = 0; s < SRC_N; s++)
+        unchanged0[s] = sm.src[s].unchanged;
     for (int i = 0; i < seconds; i++) {
         struct timespec ts;
         uint64_t t0, t1, t2;
@@ -272,7 +311,44 @@ static void mode_tick(const char *label, int seconds)
         for (int s = 0; s < SRC_N; s++)
             bytes += floor_files[s].len;
     }
+    detail = false;
+    ring_stats(ring, &st1);
     printf("%s.bytes_per_set %zu\n", label, bytes / (size_t)seconds);
+    for (int s = 0; s < SRC_N; s++) {
+        const char *n = src_name((enum src_id)s);
+        printf("%s.%s.parse_us %.2f\n%s.%s.unchanged_pct %.0f\n", label, n,
+               sum_parse[s] / 1e3 / seconds, label, n,
+               100.0 * (double)(sm.src[s].unchanged - unchanged0[s]) / seconds);
+    }
+    printf("%s.append_us %.1f\n", label, sum_append / 1e3 / seconds);
+    {
+        uint64_t ps = sum_append;
+        for (int s = 0; s < SRC_N; s++)
+            ps += sum_parse[s];
+        /* the parts (see breakdown()) over the median floor */
+        printf("%s.overhead_us %.1f\n", label, ps / 1e3 / seconds);
+        printf("%s.overhead_ratio %.3f\n", label,
+               1.0 + (double)ps / seconds / (double)median_u64(fl, (size_t)seconds));
+    }
+    printf("%s.slab_incr_fallbacks %llu/%llu\n%s.vmalloc_incr_fallbacks %llu/%llu\n", label,
+           (unsigned long long)sm.slab.incr_fallbacks, (unsigned long long)sm.slab.incr_parses,
+           label, (unsigned long long)sm.vmalloc.incr_fallbacks,
+           (unsigned long long)sm.vmalloc.incr_parses);
+    /*
+     * Ring bytes per sample: the delta records after the first keyframe, and
+     * with the keyframe spread over the records it covers (one every 3600
+     * records at most, docs/FORMAT.md).
+     */
+    if (st1.full_records > st0.full_records) {
+        double delta = (double)(st1.full_bytes_used - st0.full_bytes_used) /
+                       (double)(st1.full_records - st0.full_records);
+        printf("%s.ring_keyframe_bytes %llu\n", label, (unsigned long long)st0.full_bytes_used);
+        printf("%s.ring_delta_bytes_per_sample %.1f\n", label, delta);
+        printf("%s.ring_bytes_per_sample %.1f\n", label,
+               delta + (double)st0.full_bytes_used / 3600.0);
+        printf("%s.ring_keyframes %llu\n", label,
+               (unsigned long long)(st1.full_keyframes - st0.full_keyframes));
+    }
     printf("%s.floor_us %.1f\n", label, median_u64(fl, (size_t)seconds) / 1e3);
     printf("%s.full_us %.1f\n", label, median_u64(fu, (size_t)seconds) / 1e3);
     printf("%s.ratio %.3f\n", label, median_dbl(ratio, (size_t)seconds));
@@ -280,6 +356,17 @@ static void mode_tick(const char *label, int seconds)
     free(fl);
     free(fu);
     free(ratio);
+}
+
+/* ring_append alone, of the last sample set again and again (to profile the store). */
+static void append_only(const char *label, int iters)
+{
+    uint64_t t0 = cpu_ns(), wall = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+
+    for (int i = 0; i < iters; i++)
+        ring_append(ring, &sm, SRC_ALL, 0, wall + (uint64_t)i * 1000000000ull,
+                    mono + (uint64_t)i * 1000000000ull);
+    printf("%s.append_only_us %.2f\n", label, (cpu_ns() - t0) / 1e3 / iters);
 }
 
 static void usage(FILE *f)
@@ -295,10 +382,11 @@ int main(int argc, char **argv)
         { "iters", required_argument, NULL, 'n' },     { "runs", required_argument, NULL, 'r' },
         { "tick-seconds", required_argument, NULL, 't' },
         { "breakdown", required_argument, NULL, 'b' }, { "help", no_argument, NULL, 'h' },
+        { "append-only", required_argument, NULL, 'a' },
         { NULL, 0, NULL, 0 },
     };
     const char *proc_root = "/proc", *label = "sample";
-    int iters = 200, runs = 9, tick = 0, bd = 0, c;
+    int iters = 200, runs = 9, tick = 0, bd = 0, append_n = 0, c;
     char dir[] = "/tmp/kmw-bench-XXXXXX", path[64], note[512];
     long ps = sysconf(_SC_PAGESIZE);
 
@@ -321,6 +409,9 @@ int main(int argc, char **argv)
             break;
         case 'b':
             bd = atoi(optarg);
+            break;
+        case 'a':
+            append_n = atoi(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -353,10 +444,16 @@ int main(int argc, char **argv)
     }
     if (bd > 0)
         breakdown(label, bd);
+    if (append_n > 0) {
+        full_sample();
+        append_only(label, append_n);
+        goto out;
+    }
     if (tick > 0)
         mode_tick(label, tick);
     else
         mode_loop(label, iters, runs);
+out:
     if (sample_errors)
         fprintf(stderr, "bench_sample: %u sample sets had a failing source\n", sample_errors);
     ring_close(ring);

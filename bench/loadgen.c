@@ -36,7 +36,7 @@ struct conn {
     bool closed;
     uint64_t sent_ns;
     size_t len;
-    char buf[1 << 16];
+    char buf[1 << 20]; /* whole replies: a history of an hour is ~90 KB (touched only as used) */
 };
 
 static uint64_t now_ns(void)

@@ -76,10 +76,8 @@ static const struct command commands[] = {
     { "meminfo", CK_SNAPSHOT, SRC_MEMINFO, 0, 0, "", "kernel memory totals" },
     { "status", CK_STATUS, SRC_N, 0, 0, "", "the daemon's version and per-source status" },
     { "history", CK_HISTORY, SRC_N, 3, 4, "KIND NAME FIELD [DURATION]", "one series over time" },
-    { "growth", CK_GROWTH, SRC_N, 0, 0, "[--window W] [--top N] [--at T]",
-      "fastest-growing series; leak suspects marked" },
-    { "check", CK_CHECK, SRC_N, 0, 0, "[--window W] [--threshold SIZE] [--at T]",
-      "exit 1 and list leak suspects, 0 when none" },
+    { "growth", CK_GROWTH, SRC_N, 0, 0, "[--window W]", "fastest-growing series, leak suspects marked" },
+    { "check", CK_CHECK, SRC_N, 0, 0, "[--window W]", "exit 1 listing leak suspects, 0 when none" },
     { "metrics", CK_METRICS, SRC_N, 0, 0, "", "Prometheus text format" },
     { "watch", CK_WATCH, SRC_N, 0, 5, "[KIND...]", "one JSON line per new sample" },
     { "export", CK_EXPORT, SRC_N, 1, 1, "[--from T] [--to T] FILE", "write a window of history to FILE" },
@@ -119,10 +117,10 @@ static void usage(FILE *f)
             "\nOutput:\n"
             "  --json            JSON (a stable interface, see kmemctl(1))\n"
             "  --csv             CSV with a header row and raw units\n"
-            "  --sort FIELD      slab, kmalloc, vmalloc: order by FIELD (a JSON key, or a\n"
-            "                    slabtop -s letter for slab); numbers largest first\n"
+            "  --sort FIELD      slab, kmalloc, vmalloc, growth: order by FIELD (a JSON key,\n"
+            "                    or a slabtop -s letter for slab); numbers largest first\n"
             "  --reverse         reverse the order\n"
-            "  --top N           only the first N rows\n"
+            "  --top N           only the first N rows (growth: 20 by default)\n"
             "  --match REGEX     only names (vmalloc: callers) matching REGEX\n"
             "  --from T, --to T  export: window (unix time, or -DURATION before now)\n"
             "  --window W        growth (default 10m), check (default 1h): the window judged\n"
@@ -578,6 +576,8 @@ static int do_growth(const struct command *cmd, struct opts *o, struct kmw_conn 
         die("--window '%s': expected a duration (seconds, or with s, m, h, d, w; at most 400d)", o->window);
     if (o->threshold && parse_size(o->threshold, &min_size) < 0)
         die("--threshold '%s': expected a size (bytes, or with K, M, G)", o->threshold);
+    if (o->be == BE_DIRECT)
+        die("%s needs kmemwatchd or --replay FILE: one sample has no growth", cmd->name);
     if (o->be == BE_REPLAY) {
         struct ring_reader *rd = replay_open(o->replay);
         uint64_t oldest, newest = 0;
@@ -810,13 +810,11 @@ int main(int argc, char **argv)
     if (nargs < cmd->min_args || nargs > cmd->max_args)
         die("usage: kmemctl %s %s", cmd->name, cmd->args);
     if ((o.sort || o.match || o.top >= 0 || o.reverse) && !render_view_find(cmd->name))
-        die("%s: --sort, --top, --match and --reverse apply to slab, kmalloc and vmalloc", cmd->name);
+        die("%s: --sort, --top, --match and --reverse apply to slab, kmalloc, vmalloc and growth", cmd->name);
     if ((o.from || o.to) && cmd->kind != CK_EXPORT)
         die("%s: --from and --to apply to export", cmd->name);
     if ((o.window || o.threshold || o.at) && cmd->kind != CK_GROWTH && cmd->kind != CK_CHECK)
         die("%s: --window, --threshold and --at apply to growth and check", cmd->name);
-    if (cmd->kind == CK_CHECK && (o.sort || o.match || o.top >= 0 || o.reverse))
-        die("check: --sort, --top, --match and --reverse apply to growth");
 
     if (cmd->kind == CK_IMPORT) {
         char err[512];

@@ -139,8 +139,10 @@ struct growth_report {
 
 /*
  * Fit every series over the window_s seconds up to now_wall_ns (inclusive)
- * with one walk of the tier history_pick_tier chooses, judging each with
- * rule (NULL: min_window 0, 1 MiB, default steadiness).  Cost: the walk plus
+ * with one walk of the tier history_pick_tier chooses (except that a window
+ * over an hour reads the per-minute tier once the full tier holds more than
+ * an hour of it), judging each with rule (NULL: min_window 0, 1 MiB, default
+ * steadiness).  Cost: the walk plus
  * O(records x entities) comparisons; unchanged stretches are added in O(1).
  * out must be zeroed or from an earlier call (its series are replaced).
  * 0, -ENOMEM, or a ring read error (err says which).  A window without

@@ -146,6 +146,7 @@ void kmalloc_table_init(struct kmalloc_table *kt)
 void kmalloc_table_free(struct kmalloc_table *kt)
 {
     free(kt->rows);
+    free(kt->src);
     kmalloc_table_init(kt);
 }
 
@@ -161,11 +162,83 @@ static int row_cmp(const void *a, const void *b)
     return strcmp(x->cache, y->cache);
 }
 
+/* One slab cache that adds into one table row. */
+struct kmalloc_src {
+    uint32_t cache;
+    uint32_t row;
+};
+
+/*
+ * Remember, for kmalloc_refresh, which cache went into which row: each
+ * class cache is found again in the finished table (sorted by size and
+ * variant; a non-rnd row by its cache name, the rnd copies all in their one
+ * summed row).  Once per build, that is once per change of the cache list.
+ */
+static int map_sources(const struct slab_info *si, struct kmalloc_table *kt)
+{
+    kt->src_n = 0;
+    kt->src_caches = 0;
+    for (size_t i = 0; i < si->n; i++) {
+        const struct slab_cache *c = &si->caches[i];
+        enum kmalloc_variant v;
+        uint64_t size;
+        size_t lo = 0, hi = kt->n;
+
+        if (!kmalloc_classify(c->name, &size, &v))
+            continue;
+        /* first row of (size, variant) */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const struct kmalloc_row *r = &kt->rows[mid];
+            if (r->size < size || (r->size == size && r->variant < v))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < kt->n && kt->rows[lo].size == size && kt->rows[lo].variant == v; lo++)
+            if (v == KMALLOC_RND || strcmp(kt->rows[lo].cache, c->name) == 0)
+                break;
+        if (lo >= kt->n || kt->rows[lo].size != size || kt->rows[lo].variant != v ||
+            i > UINT32_MAX || lo > UINT32_MAX)
+            return 0; /* not found (cannot happen): no map, refresh will build */
+        if (array_reserve((void **)&kt->src, &kt->src_cap, kt->src_n + 1, sizeof(*kt->src)) < 0)
+            return -ENOMEM;
+        kt->src[kt->src_n].cache = (uint32_t)i;
+        kt->src[kt->src_n].row = (uint32_t)lo;
+        kt->src_n++;
+    }
+    kt->src_caches = si->n;
+    return 0;
+}
+
+int kmalloc_refresh(const struct slab_info *si, struct kmalloc_table *kt)
+{
+    if (!kt->src_caches || kt->src_caches != si->n)
+        return kmalloc_build(si, kt);
+    for (size_t i = 0; i < kt->n; i++) {
+        struct kmalloc_row *r = &kt->rows[i];
+        r->objsize = r->active_objs = r->num_objs = r->bytes_total = r->bytes_active = 0;
+    }
+    for (size_t k = 0; k < kt->src_n; k++) {
+        const struct slab_cache *c = &si->caches[kt->src[k].cache];
+        struct kmalloc_row *r = &kt->rows[kt->src[k].row];
+
+        if (c->objsize > r->objsize)
+            r->objsize = c->objsize;
+        r->active_objs = add_sat(r->active_objs, c->active_objs);
+        r->num_objs = add_sat(r->num_objs, c->num_objs);
+        r->bytes_total = add_sat(r->bytes_total, c->bytes_total);
+        r->bytes_active = add_sat(r->bytes_active, c->bytes_active);
+    }
+    return 0;
+}
+
 int kmalloc_build(const struct slab_info *si, struct kmalloc_table *kt)
 {
     size_t n = 0, out;
 
     kt->n = 0;
+    kt->src_caches = 0;
     if (si->n && array_reserve((void **)&kt->rows, &kt->cap, si->n, sizeof(*kt->rows)) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < si->n; i++) {
@@ -222,5 +295,5 @@ int kmalloc_build(const struct slab_info *si, struct kmalloc_table *kt)
         out++;
     }
     kt->n = out;
-    return 0;
+    return map_sources(si, kt);
 }

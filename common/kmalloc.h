@@ -48,10 +48,17 @@ struct kmalloc_row {
     uint64_t bytes_active;
 };
 
+/* Private to kmalloc.c: which slab row adds into which table row. */
+struct kmalloc_src;
+
 struct kmalloc_table {
     size_t n;
     size_t cap;
     struct kmalloc_row *rows; /* sorted by size, then variant */
+    /* private: for kmalloc_refresh, as the last kmalloc_build left it */
+    struct kmalloc_src *src;
+    size_t src_n, src_cap;
+    size_t src_caches;        /* si->n of that build */
 };
 
 void kmalloc_table_init(struct kmalloc_table *kt);
@@ -59,5 +66,14 @@ void kmalloc_table_free(struct kmalloc_table *kt);
 
 /* Build the table from parsed slabinfo (storage reused).  0 or -ENOMEM. */
 int kmalloc_build(const struct slab_info *si, struct kmalloc_table *kt);
+
+/*
+ * The same result as kmalloc_build(si, kt), for an si whose cache names and
+ * their order are those of the last kmalloc_build into kt (only counts
+ * changed: slab_parse_incr says so with same_names).  No classification
+ * and no sort, only the sums again.  Falls back to kmalloc_build when kt was
+ * not built from as many caches.  0 or -ENOMEM.
+ */
+int kmalloc_refresh(const struct slab_info *si, struct kmalloc_table *kt);
 
 #endif

@@ -22,6 +22,19 @@ static const char *const key_names[MEMINFO_NKEYS] = {
     [MEMINFO_PERCPU] = "Percpu",
 };
 
+static const unsigned char key_len[MEMINFO_NKEYS] = {
+    [MEMINFO_MEMTOTAL] = sizeof("MemTotal") - 1,
+    [MEMINFO_MEMFREE] = sizeof("MemFree") - 1,
+    [MEMINFO_MEMAVAILABLE] = sizeof("MemAvailable") - 1,
+    [MEMINFO_SLAB] = sizeof("Slab") - 1,
+    [MEMINFO_SRECLAIMABLE] = sizeof("SReclaimable") - 1,
+    [MEMINFO_SUNRECLAIM] = sizeof("SUnreclaim") - 1,
+    [MEMINFO_KRECLAIMABLE] = sizeof("KReclaimable") - 1,
+    [MEMINFO_VMALLOCUSED] = sizeof("VmallocUsed") - 1,
+    [MEMINFO_VMALLOCTOTAL] = sizeof("VmallocTotal") - 1,
+    [MEMINFO_PERCPU] = sizeof("Percpu") - 1,
+};
+
 const char *meminfo_key_name(enum meminfo_key k)
 {
     if ((unsigned)k >= MEMINFO_NKEYS)
@@ -41,14 +54,18 @@ int meminfo_key_parse(const char *s)
     return -1;
 }
 
-/* Our key spelled by [s, e), or -1. */
+/*
+ * Our key spelled by [s, e), or -1.  Most of the file's ~55 keys are not
+ * ours; comparing lengths and first letters first leaves a memcmp for only
+ * the few candidates (ten strncmp calls per line were most of the parse).
+ */
 static int key_lookup(const char *s, const char *e)
 {
     size_t n = (size_t)(e - s);
     int k;
 
     for (k = 0; k < MEMINFO_NKEYS; k++)
-        if (strncmp(key_names[k], s, n) == 0 && key_names[k][n] == '\0')
+        if (key_len[k] == n && key_names[k][0] == s[0] && memcmp(key_names[k], s, n) == 0)
             return k;
     return -1;
 }

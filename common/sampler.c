@@ -77,19 +77,37 @@ int sampler_init(struct sampler *sm, const char *proc_root, unsigned wanted, uin
     return opened;
 }
 
-static int parse_source(struct sampler *sm, enum src_id s, struct perr *pe)
+/*
+ * The parse of the bytes just read.  When the last read parsed, its bytes
+ * (pf.old) and its result are the base: equal bytes need no parse at all
+ * (a memcmp is some hundred times cheaper than parsing), and the two big
+ * files are parsed only where they differ.  Otherwise a plain parse.
+ */
+static int parse_source(struct sampler *sm, struct source *src, enum src_id s, struct perr *pe)
 {
-    const char *buf = sm->src[s].pf.buf;
-    size_t len = sm->src[s].pf.len;
+    const char *buf = src->pf.buf, *old = src->pf.old;
+    size_t len = src->pf.len, old_len = src->pf.old_len;
+    bool base = src->parsed, same = false;
     int r;
 
+    if (base && len == old_len && memcmp(buf, old, len) == 0) {
+        src->unchanged++;
+        return 0;
+    }
+    src->gen++;
     switch (s) {
     case SRC_SLABINFO:
-        r = slab_parse(buf, len, sm->page_size, &sm->slab, pe);
+        if (base)
+            r = slab_parse_incr(old, old_len, buf, len, sm->page_size, &sm->slab, &same, pe);
+        else
+            r = slab_parse(buf, len, sm->page_size, &sm->slab, pe);
         if (r == 0)
-            r = kmalloc_build(&sm->slab, &sm->kmalloc);
+            r = same ? kmalloc_refresh(&sm->slab, &sm->kmalloc)
+                     : kmalloc_build(&sm->slab, &sm->kmalloc);
         return r;
     case SRC_VMALLOCINFO:
+        if (base)
+            return vmalloc_parse_incr(old, old_len, buf, len, &sm->vmalloc, pe);
         return vmalloc_parse(buf, len, &sm->vmalloc, pe);
     case SRC_BUDDYINFO:
         return buddy_parse(buf, len, &sm->buddy, pe);
@@ -103,26 +121,40 @@ static int parse_source(struct sampler *sm, enum src_id s, struct perr *pe)
 
 int sampler_read(struct sampler *sm, enum src_id s)
 {
-    struct source *src = &sm->src[s];
+    struct source *src;
     struct perr pe = { 0, "" };
     uint64_t t0;
     char why[128];
     int r;
 
-    if (!(sm->wanted & SRC_BIT(s)))
+    if ((unsigned)s >= SRC_N || !(sm->wanted & SRC_BIT(s)))
         return -EINVAL;
+    src = &sm->src[s];
     sm->valid &= ~SRC_BIT(s);
-    if (src->pf.fd < 0 && (r = src_open(sm, s)) < 0) {
-        src->failures++;
-        return r;
+    /* until this read parses, the struct is not the parse of what the procfile holds */
+    {
+        bool base = src->parsed;
+        src->parsed = false;
+        if (src->pf.fd < 0 && (r = src_open(sm, s)) < 0) {
+            src->failures++;
+            return r;
+        }
+        t0 = now_ns();
+        r = procfile_read(&src->pf);
+        src->parsed = base; /* pf.old is now the bytes of that parse */
     }
-    t0 = now_ns();
-    r = procfile_read(&src->pf);
     if (r < 0) {
+        src->parsed = false;
+        src->gen++;
         src_set_error(src, 0, procfile_strerror(r, src_names[s], why, sizeof(why)));
         goto fail;
     }
-    r = parse_source(sm, s, &pe);
+    {
+        uint64_t t1 = now_ns();
+        r = parse_source(sm, src, s, &pe);
+        src->parse_ns = now_ns() - t1;
+    }
+    src->parsed = r == 0;
     if (r == -EINVAL) {
         src_set_error(src, pe.line, pe.msg);
         goto fail;

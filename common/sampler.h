@@ -38,8 +38,17 @@ int src_parse(const char *name);
 struct source {
     struct procfile pf;
     int err;              /* 0, or negative errno of the last open/read/parse */
+    bool parsed;          /* the parsed struct is the parse of pf.buf: the base of the next read */
+    uint64_t unchanged;   /* reads whose bytes were those of the read before (nothing parsed) */
+    /*
+     * Bumped by every read whose parsed data may differ from the read
+     * before (bytes changed, a plain parse, a failure).  Equal gen, equal
+     * data: a consumer such as the ring can skip comparing the rows.
+     */
+    uint64_t gen;
     char errmsg[4400];    /* "<path>: <reason>" or "<path>:<line>: <reason>" */
     uint64_t read_ns;     /* CPU-independent wall duration of the last read+parse */
+    uint64_t parse_ns;    /* of which the parse (with the kmalloc table), for benchmarks */
     uint64_t reads;       /* successful reads */
     uint64_t failures;    /* failed reads */
 };
@@ -68,6 +77,13 @@ int sampler_init(struct sampler *sm, const char *proc_root, unsigned wanted, uin
  * Read and parse one source.  0 or negative errno; errmsg says why.  A
  * source that is not open is opened first (a file that appears later, a
  * module loaded after start), so a failed open is retried at every read.
+ *
+ * Parsing is incremental: the bytes of the last read are kept, a read that
+ * returns the same bytes parses nothing, and slabinfo and vmallocinfo parse
+ * only the lines that differ (slab_parse_incr, vmalloc_parse_incr).  The
+ * result is always exactly that of parsing the whole file.  So the parsed
+ * structs belong to the sampler: read them, never write into them (a
+ * caller that fills them from elsewhere must sampler_init again).
  */
 int sampler_read(struct sampler *sm, enum src_id s);
 

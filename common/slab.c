@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "linediff.h"
+
 /*
  * One entry of the open-addressing name set.  row is the index + 1 of the
  * cache that owns the (final, possibly "#n"-suffixed) name, 0 for an empty
@@ -34,6 +36,7 @@ void slab_info_free(struct slab_info *si)
 {
     free(si->caches);
     free(si->name_slots);
+    free(si->row_off);
     slab_info_init(si);
 }
 
@@ -262,8 +265,19 @@ static inline const char *skip_pad(const char *p, const char *end)
 #endif
 }
 
-/* Blanks, then an unsigned decimal ending at a blank or the end of the line. */
-static inline enum scan_res scan_num(const char **pp, const char *end, uint64_t *out)
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/*
+ * Blanks, then an unsigned decimal ending at a blank or the end of the line.
+ * (Finding the digits and converting them eight bytes at a time, without a
+ * branch, was tried and measured slower: it chains every field's position
+ * on the one before through loads and multiplies, while these branches, on
+ * the regular columns of slabinfo, predict well and let fields overlap.)
+ * bufend is unused here; parse_row's name copy uses it.
+ */
+static inline enum scan_res scan_num(const char **pp, const char *end, const char *bufend,
+                                     uint64_t *out)
 {
     const char *p = *pp;
     uint64_t v;
@@ -273,6 +287,7 @@ static inline enum scan_res scan_num(const char **pp, const char *end, uint64_t 
     p = skip_pad(p, end);
     if (p == end)
         return SCAN_MISSING;
+    (void)bufend;
     v = (unsigned char)*p - (unsigned)'0';
     if (v > 9)
         return SCAN_BAD;
@@ -287,6 +302,32 @@ static inline enum scan_res scan_num(const char **pp, const char *end, uint64_t 
     *out = v;
     *pp = p;
     return SCAN_OK;
+}
+
+/* End of the run of printable bytes (0x21..0x7e) at p, not past lim. */
+static inline const char *graphic_end(const char *p, const char *lim, const char *bufend)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (bufend - p >= 8 && p < lim) {
+        uint64_t x, x7, bad;
+
+        memcpy(&x, p, 8);
+        x7 = x & ~HIGH;
+        bad = (x & HIGH) | (~(x7 + ONES * (0x80 - 0x21)) & HIGH) | ((x7 + ONES) & HIGH);
+        if (bad) {
+            p += __builtin_ctzll(bad) >> 3;
+            return p < lim ? p : lim;
+        }
+        p += 8;
+    }
+    if (p > lim)
+        return lim;
+#else
+    (void)bufend;
+#endif
+    while (p < lim && (unsigned char)(*p - 0x21) <= 0x7e - 0x21)
+        p++;
+    return p;
 }
 
 /* Message for a scan_num failure at p (which scan_num left unmoved). */
@@ -442,8 +483,8 @@ static SLAB_COLD int name_error(const char *p, const char *ne, unsigned line, st
 }
 
 /* One cache row into c (name copied, hash returned via *hash, length via *len). */
-static int parse_row(const char *ls, const char *le, unsigned line, struct slab_cache *c,
-                     size_t *len, uint32_t *hash, struct perr *err)
+static int parse_row(const char *ls, const char *le, const char *bufend, unsigned line,
+                     struct slab_cache *c, size_t *len, uint32_t *hash, struct perr *err)
 {
     const char *p = skip_pad(ls, le);
     const char *lim = (size_t)(le - p) > SLAB_NAME_MAX ? p + SLAB_NAME_MAX : le;
@@ -453,18 +494,28 @@ static int parse_row(const char *ls, const char *le, unsigned line, struct slab_
     if (p == le)
         return perr_set(err, line, "empty line");
     /*
-     * Find the end of the name, check it and copy it in one pass (this was
-     * a quarter of the time of a row as three).  Kernel cache names are
-     * printable ASCII: anything else would end up in JSON, metrics labels
-     * and on terminals, so it is refused here once.
+     * Find the end of the name (eight bytes at a time), check it and copy
+     * it.  Kernel cache names are printable ASCII: anything else would end
+     * up in JSON, metrics labels and on terminals, so it is refused here
+     * once.
      */
-    for (ne = p; ne < lim && (unsigned char)(*ne - 0x21) <= 0x7e - 0x21; ne++)
-        c->name[ne - p] = *ne;
+    ne = graphic_end(p, lim, bufend);
     if (ne < le && *ne != ' ' && *ne != '\t')
         return name_error(p, token_end(ne, le), line, err);
     nlen = (size_t)(ne - p);
     if (nlen > SLAB_NAME_MAX - 1)
         return name_error(p, token_end(ne, le), line, err);
+    /*
+     * Whole words (the buffer goes on past the name; name_pad clears what
+     * follows it): an inlined copy of the exact length compiled to
+     * "rep movsq", slow to start for a few bytes.
+     */
+    if ((size_t)(bufend - p) >= ((nlen + 8) & ~(size_t)7)) {
+        for (size_t i = 0; i < nlen; i += 8)
+            memcpy(c->name + i, p + i, 8);
+    } else {
+        memcpy(c->name, p, nlen);
+    }
     name_pad(c->name, nlen);
     *len = nlen;
     *hash = name_hash(c->name, nlen);
@@ -472,7 +523,7 @@ static int parse_row(const char *ls, const char *le, unsigned line, struct slab_
     p = ne;
 #define NUM(f)                                                                                \
     do {                                                                                      \
-        enum scan_res res_ = scan_num(&p, le, &c->f);                                        \
+        enum scan_res res_ = scan_num(&p, le, bufend, &c->f);                                        \
         if (res_ != SCAN_OK)                                                                  \
             return num_error(res_, p, le, #f, line, err);                                     \
     } while (0)
@@ -502,6 +553,25 @@ static int parse_row(const char *ls, const char *le, unsigned line, struct slab_
     return parse_tail(p, le, line, err);
 }
 
+/*
+ * A checksum of the rows' counts, kept up to date by both parsers: a
+ * slab_info that someone else filled (kmemtop fills one from the daemon's
+ * JSON) is then not mistaken for the base of an incremental parse.
+ */
+static uint64_t row_chk(const struct slab_cache *c)
+{
+    return (c->active_objs * 0x9e3779b97f4a7c15ull) ^ (c->num_slabs + c->num_objs);
+}
+
+static uint64_t rows_chk(const struct slab_info *si)
+{
+    uint64_t h = si->n;
+
+    for (size_t i = 0; i < si->n; i++)
+        h += row_chk(&si->caches[i]);
+    return h;
+}
+
 int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
                struct perr *err)
 {
@@ -512,12 +582,14 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
     int r;
 
     si->n = 0;
+    si->incr_n = 0;
     if (si->name_nslots)
         memset(si->name_slots, 0, si->name_nslots * sizeof(*si->name_slots));
     line_iter_init(&it, buf, len);
     r = parse_header(&it, si, err);
     if (r < 0)
         return r;
+    si->hdr_len = (size_t)(it.pos - buf);
 
     /*
      * Rows.  The header went through line_iter; here only the newline is
@@ -540,10 +612,14 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
             return perr_set(err, lineno, "truncated line (no newline at end of file)");
         if ((n + 1 > si->cap &&
              array_reserve((void **)&si->caches, &si->cap, n + 1, sizeof(*si->caches)) < 0) ||
+            (n + 1 > si->row_off_cap &&
+             array_reserve((void **)&si->row_off, &si->row_off_cap, n + 1, sizeof(*si->row_off)) <
+                 0) ||
             set_reserve(si, n + 1) < 0)
             return -ENOMEM;
+        si->row_off[n] = (size_t)(p - buf);
         c = &si->caches[n];
-        r = parse_row(p, nl, lineno, c, &nlen, &h, err);
+        r = parse_row(p, nl, end, lineno, c, &nlen, &h, err);
         if (r < 0) {
             if (memchr(p, '\0', (size_t)(nl - p)))
                 return perr_set(err, lineno, "NUL byte in line");
@@ -558,6 +634,9 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
         p = nl + 1;
     }
     si->n = n;
+    si->incr_n = n;
+    si->incr_page = page_size;
+    si->incr_chk = rows_chk(si);
     return 0;
 }
 
@@ -569,11 +648,111 @@ long slab_find(const struct slab_info *si, const char *name)
     return -1;
 }
 
+/* Length of the name at the start of a row line (up to the first blank). */
+static inline size_t name_len(const char *p, const char *end)
+{
+    return (size_t)(token_end(p, end) - p);
+}
+
+/*
+ * Rows are found by offset: row_off[] holds where each row's line started in
+ * prev, so the row of a differing byte is a binary search away and the rows
+ * in between (equal, skipped by linediff_prefix) only have their offsets
+ * moved by what the changed lines before them grew or shrank.
+ */
+static int parse_incr(const char *prev, size_t plen, const char *buf, size_t len,
+                      uint64_t page_size, struct slab_info *si)
+{
+    size_t n = si->n, k = 0, po = si->hdr_len, pn = si->hdr_len;
+    ptrdiff_t shift = 0;
+
+    for (;;) {
+        size_t m = linediff_prefix(prev + po, buf + pn, plen - po < len - pn ? plen - po : len - pn);
+        size_t x = po + m, lo, hi, j, os, oe, ns, ol, nl;
+        const char *ne;
+        struct slab_cache tmp, *c;
+        size_t tl;
+        uint32_t th;
+
+        if (x == plen && pn + m == len) {
+            for (; k < n; k++)
+                si->row_off[k] = (size_t)((ptrdiff_t)si->row_off[k] + shift);
+            return 0;
+        }
+        if (x >= plen || !n)
+            return -EAGAIN; /* lines added at the end: a new cache */
+        /* the row whose line holds x: the last row starting at or before it */
+        lo = k;
+        hi = n;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (si->row_off[mid] <= x)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        j = lo;
+        if (si->row_off[j] > x)
+            return -EAGAIN; /* not possible: row_off[k] is where the last match resumed */
+        os = si->row_off[j];
+        oe = (j + 1 < n ? si->row_off[j + 1] : plen) - 1; /* its newline */
+        for (; k < j; k++)
+            si->row_off[k] = (size_t)((ptrdiff_t)si->row_off[k] + shift);
+        ns = (size_t)((ptrdiff_t)os + shift);
+        if (ns >= len)
+            return -EAGAIN; /* rows gone at the end */
+        ne = memchr(buf + ns, '\n', len - ns);
+        if (!ne)
+            return -EAGAIN;
+        /* the same cache, or the list of caches changed: leave that to the plain parse */
+        ol = name_len(prev + os, prev + oe);
+        nl = name_len(buf + ns, ne);
+        if (ol != nl || memcmp(prev + os, buf + ns, ol) != 0)
+            return -EAGAIN;
+        if (parse_row(buf + ns, ne, buf + len, 0, &tmp, &tl, &th, NULL) < 0)
+            return -EAGAIN; /* the plain parse says where and why */
+        c = &si->caches[j];
+        si->incr_chk -= row_chk(c);
+        c->active_objs = tmp.active_objs;
+        c->num_objs = tmp.num_objs;
+        c->objsize = tmp.objsize;
+        c->objperslab = tmp.objperslab;
+        c->pagesperslab = tmp.pagesperslab;
+        c->limit = tmp.limit;
+        c->batchcount = tmp.batchcount;
+        c->sharedfactor = tmp.sharedfactor;
+        c->active_slabs = tmp.active_slabs;
+        c->num_slabs = tmp.num_slabs;
+        c->sharedavail = tmp.sharedavail;
+        c->bytes_total = mul_sat(mul_sat(c->num_slabs, c->pagesperslab), page_size);
+        c->bytes_active = mul_sat(c->active_objs, c->objsize);
+        si->incr_chk += row_chk(c);
+        si->row_off[j] = ns;
+        shift += (ptrdiff_t)((size_t)(ne - buf) - ns) - (ptrdiff_t)(oe - os);
+        k = j + 1;
+        po = oe + 1;
+        pn = (size_t)(ne - buf) + 1;
+    }
+}
+
 int slab_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
                     uint64_t page_size, struct slab_info *si, bool *same_names, struct perr *err)
 {
-    (void)prev;
-    (void)prev_len;
+    int r;
+
     *same_names = false;
-    return slab_parse(buf, len, page_size, si, err);
+    si->incr_parses++;
+    if (!si->incr_n || si->incr_n != si->n || si->incr_page != page_size ||
+        si->incr_chk != rows_chk(si) || si->hdr_len > prev_len || si->hdr_len > len ||
+        memcmp(prev, buf, si->hdr_len) != 0 || prev[prev_len - 1] != '\n') {
+        si->incr_fallbacks++;
+        return slab_parse(buf, len, page_size, si, err);
+    }
+    r = parse_incr(prev, prev_len, buf, len, page_size, si);
+    if (r < 0) {
+        si->incr_fallbacks++;
+        return slab_parse(buf, len, page_size, si, err);
+    }
+    *same_names = true;
+    return 0;
 }

@@ -57,6 +57,14 @@ struct slab_info {
     /* private: name set used to rename duplicates, kept between parses */
     struct slab_name_slot *name_slots;
     size_t name_nslots;     /* 0 or a power of two */
+    /* private: for slab_parse_incr, where each row's line starts in the parsed buffer */
+    size_t *row_off;
+    size_t row_off_cap;
+    size_t hdr_len;         /* the two header lines */
+    size_t incr_n;          /* n as the last parse left it; 0 = no incremental base */
+    uint64_t incr_page;     /* page_size of that parse */
+    uint64_t incr_chk;      /* checksum of the rows' counts as the last parse left them */
+    uint64_t incr_parses, incr_fallbacks; /* statistics for benchmarks and tests */
 };
 
 void slab_info_init(struct slab_info *si);
@@ -70,6 +78,16 @@ void slab_info_free(struct slab_info *si);
 int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
                struct perr *err);
 
+/*
+ * The same result as slab_parse(buf), computed from the previous sample: si
+ * must hold the result of a successful parse of exactly prev with the same
+ * page_size (the sampler keeps both).  Only rows whose line differs from
+ * prev are parsed again.  When the caches are not the same ones in the same
+ * order (a cache created or destroyed), on any error, or when si was not
+ * left by a parse, it is slab_parse(buf).  *same_names is set when the
+ * result has exactly the names, in the same order, that si had before, so
+ * that tables derived from the names (kmalloc_refresh) need no rebuild.
+ */
 int slab_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
                     uint64_t page_size, struct slab_info *si, bool *same_names, struct perr *err);
 

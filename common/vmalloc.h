@@ -52,6 +52,10 @@ struct vmalloc_row {
     uint64_t node_mask;              /* bit n set when N<n>= was seen */
 };
 
+/* Private to vmalloc.c: per-row bookkeeping of the incremental parser. */
+struct vmalloc_row_aux;
+struct vmalloc_anchor;
+
 struct vmalloc_sum {
     uint64_t areas;
     uint64_t bytes;
@@ -68,6 +72,16 @@ struct vmalloc_info {
     /* private: hash index over rows */
     size_t hcap;
     uint32_t *hash;
+    /* private: what vmalloc_parse_incr needs (vmalloc.c) */
+    struct vmalloc_row_aux *aux;     /* parallel to rows */
+    size_t aux_cap;
+    size_t aux_n;                    /* == n after a successful parse */
+    int sat;                         /* a sum saturated: no subtraction possible */
+    struct vmalloc_sum chk_total;    /* the sums as the last parse left them */
+    struct vmalloc_sum chk_unpurged;
+    struct vmalloc_anchor *anch;
+    size_t anch_cap, anch_n;
+    uint64_t incr_parses, incr_fallbacks; /* statistics for benchmarks and tests */
 };
 
 void vmalloc_info_init(struct vmalloc_info *vi);
@@ -83,6 +97,19 @@ void vmalloc_info_free(struct vmalloc_info *vi);
  * with no rows and zero sums.  Error messages never quote the line's text.
  */
 int vmalloc_parse(const char *buf, size_t len, struct vmalloc_info *vi, struct perr *err);
+
+/*
+ * The same result as vmalloc_parse(buf), computed from the previous sample:
+ * vi must hold the result of a successful parse of exactly prev (the
+ * sampler keeps both).  Only the lines that differ from prev are parsed:
+ * a line that went away is parsed again from prev and its area subtracted
+ * from its row, a new line is parsed and added.  Rows keep the order of
+ * first appearance in buf and rows left with no area are dropped, exactly
+ * as a plain parse would give.  Whenever that cannot be guaranteed cheaply
+ * (a row lost its first line and kept others, a sum saturated, more than
+ * about half the file changed, an error anywhere), it falls back to
+ * vmalloc_parse(buf), so errors and messages are those of the plain parse.
+ */
 int vmalloc_parse_incr(const char *prev, size_t prev_len, const char *buf, size_t len,
                        struct vmalloc_info *vi, struct perr *err);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "growth.h"
 #include "history.h"
 #include "loop.h"
 #include "proto.h"
@@ -156,6 +157,9 @@ static void cmd_hello(struct client *c)
     json_object_set_new(o, "sources", srcs);
     json_object_set_new(o, "started", unix_time(D.start_wall_ns));
     json_object_set_new(o, "clients", json_integer(server_nclients()));
+    json_object_set_new(o, "growth", json_pack("{s:I,s:I,s:I}", "min_window", (json_int_t)D.conf.growth_min_window_s,
+                                                "min_size", (json_int_t)D.conf.growth_min_bytes, "suspects",
+                                                (json_int_t)D.growth.nsus));
     if (D.ring) {
         ring_stats(D.ring, &rs);
         json_object_set_new(o, "ring", json_pack("{s:I,s:I,s:I,s:o,s:o}", "records", (json_int_t)rs.full_records,
@@ -207,6 +211,62 @@ static void cmd_history(struct client *c, int argc, char **argv)
     client_send_json(c, o);
 }
 
+/*
+ * growth DURATION [TOP [SIZE]]: the series growing fastest over the window,
+ * judged by the leak-suspect rule with SIZE (default growth_min_size).  The
+ * window is judged as given: the configured minimum window applies to the
+ * daemon's own evaluation, not to a window a person asks about.
+ */
+static void cmd_growth(struct client *c, int argc, char **argv)
+{
+    uint64_t window, top = 20, size = D.conf.growth_min_bytes;
+    struct growth_rule rule;
+    struct growth_report rep;
+    char err[256], *end;
+    json_t *o;
+    int r;
+
+    if (argc < 2 || argc > 4) {
+        client_send_error(c, "usage: growth DURATION [TOP [SIZE]]");
+        return;
+    }
+    if (parse_duration(argv[1], &window) < 0 || window == 0 || window > 400ull * 86400) {
+        client_send_error(c, "growth: '%s' is not a duration (seconds, or with s, m, h, d, w; at most 400d)",
+                          argv[1]);
+        return;
+    }
+    if (argc >= 3) {
+        errno = 0;
+        top = strtoull(argv[2], &end, 10);
+        if (errno || *end || end == argv[2] || argv[2][0] == '-' || top > 1000000) {
+            client_send_error(c, "growth: '%s' is not a number of series (0 for all)", argv[2]);
+            return;
+        }
+    }
+    if (argc == 4 && parse_size(argv[3], &size) < 0) {
+        client_send_error(c, "growth: '%s' is not a size (bytes, or with K, M, G)", argv[3]);
+        return;
+    }
+    if (!D.reader) {
+        client_send_error(c, "growth: no ring (see the daemon's log)");
+        return;
+    }
+    rule = (struct growth_rule){ 0, size, 0 };
+    memset(&rep, 0, sizeof(rep));
+    r = growth_eval(D.reader, window, loop_wall_ns(), &rule, &rep, err, sizeof(err));
+    if (r < 0) {
+        client_send_error(c, "growth: %s", err);
+        return;
+    }
+    o = growth_report_json(&rep, size, (size_t)top, false);
+    growth_report_free(&rep);
+    if (!o) {
+        client_send_error(c, "growth: out of memory");
+        return;
+    }
+    client_send_json(c, o);
+}
+
 static void cmd_watch(struct client *c, int argc, char **argv)
 {
     unsigned mask = 0;
@@ -240,6 +300,7 @@ static void cmd_ring(struct client *c)
 char *cmd_metrics_text(size_t *len)
 {
     struct metrics_extra x;
+    struct metrics_growth mg;
     struct metrics_opts mo = {
         .cache_include = D.have_include ? &D.cache_include : NULL,
         .cache_exclude = D.have_exclude ? &D.cache_exclude : NULL,
@@ -262,6 +323,12 @@ char *cmd_metrics_text(size_t *len)
         struct ring_stats rs;
         ring_stats(D.ring, &rs);
         x.ring_bytes = rs.file_bytes;
+    }
+    if (D.reader) {
+        const struct growth_report *g0 = &D.growth.rep[0]; /* the configured window */
+        mg = (struct metrics_growth){ g0->n ? g0->window_s : D.conf.growth_min_window_s, g0->v, g0->n,
+                                      GROWTH_METRICS_TOP, D.growth.sus, D.growth.nsus };
+        x.growth = &mg;
     }
     f = open_memstream(&buf, len);
     if (!f)
@@ -293,7 +360,7 @@ static void cmd_metrics(struct client *c)
 }
 
 static const char *const command_names[] = {
-    "hello", "slab", "kmalloc", "vmalloc", "buddy", "meminfo", "history", "watch", "ring", "metrics",
+    "hello", "slab", "kmalloc", "vmalloc", "buddy", "meminfo", "history", "growth", "watch", "ring", "metrics",
 };
 
 void cmd_handle(struct client *c, int argc, char **argv)
@@ -311,6 +378,8 @@ void cmd_handle(struct client *c, int argc, char **argv)
         cmd_hello(c);
     } else if (strcmp(cmd, "history") == 0) {
         cmd_history(c, argc, argv);
+    } else if (strcmp(cmd, "growth") == 0) {
+        cmd_growth(c, argc, argv);
     } else if (strcmp(cmd, "watch") == 0) {
         cmd_watch(c, argc, argv);
     } else if (strcmp(cmd, "ring") == 0) {

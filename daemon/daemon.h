@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "growth.h"
 #include "metrics.h"
 #include "sampler.h"
 
@@ -26,6 +27,31 @@ struct sched {
     uint64_t errors;
     uint64_t last_wall_ns;    /* wall time of the last successful sample */
     int last_err;
+};
+
+/*
+ * Leak suspects.  The daemon judges the configured window (growth_min_window)
+ * every GROWTH_EVAL_NS, and the hour and the day when they are longer, less
+ * often (a leak of a few MiB a day never shows in ten minutes).  A series is
+ * a suspect when the latest evaluation of any of these windows says so; it
+ * becomes one (logged) at once and stops being one (logged) after
+ * GROWTH_CLEAR_EVALS ticks in a row without, so a series on the edge of the
+ * rule does not flap in the log.
+ */
+#define GROWTH_EVAL_NS (10ull * 1000000000u)
+#define GROWTH_CLEAR_EVALS 3
+#define GROWTH_METRICS_TOP 20
+#define GROWTH_NWIN 3
+
+struct growth_track {
+    struct growth_report rep[GROWTH_NWIN]; /* [0]: the configured window; then 1 h, 1 d */
+    uint64_t window[GROWTH_NWIN];          /* seconds; 0 = not evaluated */
+    uint64_t due[GROWTH_NWIN];             /* next evaluation, monotonic ns */
+    long timer;
+    struct growth_series *sus;  /* current suspects (hysteresis applied) */
+    uint64_t *sus_window;       /* the window each was flagged over */
+    unsigned *misses;           /* ticks in a row without sus[i] */
+    size_t nsus, cap;
 };
 
 struct daemon {
@@ -47,6 +73,8 @@ struct daemon {
     bool ready;
     regex_t cache_include, cache_exclude;
     bool have_include, have_exclude;
+    struct growth_track growth;
+    bool http;                /* serving /metrics over HTTP */
 };
 
 extern struct daemon D;

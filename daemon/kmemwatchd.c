@@ -22,9 +22,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "daemon.h"
+#include "http.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -60,6 +62,8 @@ static void usage(FILE *f)
             "                       'root' keeps root, with a warning)\n"
             "  --config FILE        configuration (default %s)\n"
             "  --max-clients N      connection limit (default 1024)\n"
+            "  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+            "                       (default off; e.g. 127.0.0.1:9101)\n"
             "  -h, --help           this help\n"
             "  -V, --version        version\n"
             "\nSignals: SIGHUP reloads the configuration, SIGTERM stops cleanly.\n",
@@ -216,6 +220,233 @@ static void sched_init(uint64_t now)
     }
 }
 
+/* ---- leak suspects ------------------------------------------------------ */
+
+/* journald MESSAGE_IDs of the two events (journalctl MESSAGE_ID=...) */
+#define MSGID_SUSPECT "fc55a527c8d14b5b84a7618c1cbc7666"
+#define MSGID_CLEARED "7a2eb0c5be464365b44a9ad9d210a9b2"
+
+static bool journal_direct;   /* stderr is journald's stream: send structured entries */
+static uint64_t growth_deadline;
+
+/*
+ * systemd sets JOURNAL_STREAM to the device and inode of the stream it
+ * connected to stderr; when they still match, journald is reading and
+ * sd_journal_send can add fields to the entry.  Anything else (a terminal,
+ * a pipe, a file in a test) gets plain lines.
+ */
+static bool stderr_is_journal(void)
+{
+    const char *e = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static void fmt_window(char *buf, size_t n, uint64_t s)
+{
+    if (s % 3600 == 0)
+        snprintf(buf, n, "%lluh", (unsigned long long)(s / 3600));
+    else if (s % 60 == 0)
+        snprintf(buf, n, "%llum", (unsigned long long)(s / 60));
+    else
+        snprintf(buf, n, "%llus", (unsigned long long)s);
+}
+
+static void fmt_signed(char *buf, size_t n, double v)
+{
+    char b[32];
+
+    fmt_bytes(b, sizeof(b), (uint64_t)(v < 0 ? -v : v));
+    snprintf(buf, n, "%s%s", v < 0 ? "-" : "+", b);
+}
+
+/* One line when a series becomes a suspect (warning) and when it stops (notice). */
+static void growth_log(bool start, const struct growth_series *g, uint64_t window_s)
+{
+    static struct log_ratelimit rl = { 60 * NSEC, 20, 0, 0, 0 };
+    char msg[600], series[320], net[40], rate[40], win[32];
+    int prio = start ? LOG_WARNING : LOG_NOTICE;
+
+    if (!log_ratelimit_ok(&rl, loop_now_ns()))
+        return;
+    snprintf(series, sizeof(series), "%s/%s/%s", g->kind, g->name, g->field);
+    fmt_signed(net, sizeof(net), g->fit.net);
+    fmt_signed(rate, sizeof(rate), g->fit.per_hour);
+    fmt_window(win, sizeof(win), window_s);
+    if (start)
+        snprintf(msg, sizeof(msg), "leak suspect: %s %s %s grew %s in %s (%s/h, steadiness %.2f)", g->kind,
+                 g->name, g->field, net, win, rate, g->fit.steadiness);
+    else
+        snprintf(msg, sizeof(msg), "no longer a leak suspect: %s %s %s (%s in the last %s, steadiness %.2f)",
+                 g->kind, g->name, g->field, net, win, g->fit.steadiness);
+    if (journal_direct &&
+        sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=kmemwatchd",
+                        "MESSAGE_ID=%s", start ? MSGID_SUSPECT : MSGID_CLEARED, "KMEMWATCH_EVENT=%s",
+                        start ? "suspect" : "cleared", "KMEMWATCH_SERIES=%s", series, "KMEMWATCH_KIND=%s",
+                        g->kind, "KMEMWATCH_NAME=%s", g->name, "KMEMWATCH_FIELD=%s", g->field,
+                        "KMEMWATCH_NET_BYTES=%.0f", g->fit.net, "KMEMWATCH_BYTES_PER_HOUR=%.0f", g->fit.per_hour,
+                        "KMEMWATCH_STEADINESS=%.3f", g->fit.steadiness, "KMEMWATCH_WINDOW=%llu",
+                        (unsigned long long)window_s, NULL) == 0)
+        return;
+    log_msg(prio, "%s KMEMWATCH_SERIES=%s", msg, series);
+}
+
+static long sus_find(const struct growth_track *gt, const struct growth_series *g)
+{
+    for (size_t i = 0; i < gt->nsus; i++)
+        if (strcmp(gt->sus[i].kind, g->kind) == 0 && strcmp(gt->sus[i].name, g->name) == 0 &&
+            strcmp(gt->sus[i].field, g->field) == 0)
+            return (long)i;
+    return -1;
+}
+
+static bool sus_reserve(struct growth_track *gt)
+{
+    size_t nc;
+    struct growth_series *ns;
+    uint64_t *nw;
+    unsigned *nm;
+
+    if (gt->nsus < gt->cap)
+        return true;
+    nc = gt->cap ? gt->cap * 2 : 16;
+    ns = realloc(gt->sus, nc * sizeof(*ns));
+    if (!ns)
+        return false;
+    gt->sus = ns;
+    nw = realloc(gt->sus_window, nc * sizeof(*nw));
+    if (!nw)
+        return false;
+    gt->sus_window = nw;
+    nm = realloc(gt->misses, nc * sizeof(*nm));
+    if (!nm)
+        return false;
+    gt->misses = nm;
+    gt->cap = nc;
+    return true;
+}
+
+/* Fold the latest evaluation of every window into the suspect set (see daemon.h), logging what changes. */
+static void growth_track_update(struct growth_track *gt)
+{
+    for (size_t i = 0; i < gt->nsus; i++)
+        gt->misses[i]++;
+    /* shortest window first: a series flagged by several is reported over the shortest */
+    for (int w = 0; w < GROWTH_NWIN; w++) {
+        for (size_t i = 0; gt->window[w] && i < gt->rep[w].n; i++) {
+            const struct growth_series *g = &gt->rep[w].v[i];
+            long k;
+
+            if (!g->suspect)
+                continue;
+            k = sus_find(gt, g);
+            if (k >= 0) {
+                if (gt->misses[k]) {
+                    gt->sus[k] = *g;
+                    gt->sus_window[k] = gt->window[w];
+                    gt->misses[k] = 0;
+                }
+                continue;
+            }
+            if (!sus_reserve(gt))
+                return;
+            gt->sus[gt->nsus] = *g;
+            gt->sus_window[gt->nsus] = gt->window[w];
+            gt->misses[gt->nsus++] = 0;
+            growth_log(true, g, gt->window[w]);
+        }
+    }
+    for (size_t i = gt->nsus; i-- > 0;) {
+        const struct growth_series *now = NULL;
+        size_t tail = gt->nsus - i - 1;
+
+        if (gt->misses[i] < GROWTH_CLEAR_EVALS)
+            continue;
+        /* the numbers of the latest evaluation of its window, when the series is still there */
+        for (int w = 0; !now && w < GROWTH_NWIN; w++)
+            if (gt->window[w] == gt->sus_window[i])
+                now = growth_report_find(&gt->rep[w], gt->sus[i].kind, gt->sus[i].name, gt->sus[i].field);
+        growth_log(false, now ? now : &gt->sus[i], gt->sus_window[i]);
+        memmove(&gt->sus[i], &gt->sus[i + 1], tail * sizeof(*gt->sus));
+        memmove(&gt->sus_window[i], &gt->sus_window[i + 1], tail * sizeof(*gt->sus_window));
+        memmove(&gt->misses[i], &gt->misses[i + 1], tail * sizeof(*gt->misses));
+        gt->nsus--;
+    }
+}
+
+/* The windows to judge: the configured one, then an hour and a day when longer, each at its pace. */
+static void growth_windows_set(struct growth_track *gt, uint64_t now)
+{
+    static const uint64_t longer[GROWTH_NWIN - 1] = { 3600, 86400 };
+    uint64_t min = D.conf.growth_min_window_s;
+
+    if (gt->window[0] != min) {
+        gt->window[0] = min;
+        gt->due[0] = now;
+    }
+    for (int w = 1; w < GROWTH_NWIN; w++) {
+        uint64_t want = longer[w - 1] > min ? longer[w - 1] : 0;
+        if (gt->window[w] != want) {
+            gt->window[w] = want;
+            gt->due[w] = now;
+            if (!want)
+                growth_report_free(&gt->rep[w]);
+        }
+    }
+}
+
+/*
+ * Every GROWTH_EVAL_NS, not every sample: one walk over the configured
+ * window (600 records at the defaults, a few ms) is cheap, but doing it each
+ * second would be the daemon's largest cost for a verdict that changes
+ * slowly.  The hour is judged every minute, the day every ten minutes (from
+ * the per-minute tier).
+ */
+static void growth_tick(void *arg)
+{
+    static const uint64_t every_ns[GROWTH_NWIN] = { GROWTH_EVAL_NS, 60 * NSEC, 600 * NSEC };
+    static struct log_ratelimit rl = { 600 * NSEC, 1, 0, 0, 0 };
+    struct growth_track *gt = &D.growth;
+    uint64_t now = loop_now_ns(), wall = loop_wall_ns();
+    char err[256];
+
+    (void)arg;
+    do
+        growth_deadline += GROWTH_EVAL_NS;
+    while (growth_deadline <= now);
+    gt->timer = loop_add_timer(growth_deadline, growth_tick, NULL);
+    if (!D.reader)
+        return;
+    growth_windows_set(gt, now);
+    for (int w = 0; w < GROWTH_NWIN; w++) {
+        struct growth_rule rule = { D.conf.growth_min_window_s, D.conf.growth_min_bytes, 0 };
+
+        if (!gt->window[w] || gt->due[w] > now)
+            continue;
+        gt->due[w] = now + every_ns[w] - NSEC / 2;
+        if (growth_eval(D.reader, gt->window[w], wall, &rule, &gt->rep[w], err, sizeof(err)) < 0 &&
+            log_ratelimit_ok(&rl, now))
+            log_warn("growth: %s", err);
+    }
+    growth_track_update(gt);
+}
+
+static void growth_fini(void)
+{
+    if (D.growth.timer > 0)
+        loop_del_timer(D.growth.timer);
+    for (int w = 0; w < GROWTH_NWIN; w++)
+        growth_report_free(&D.growth.rep[w]);
+    free(D.growth.sus);
+    free(D.growth.sus_window);
+    free(D.growth.misses);
+    memset(&D.growth, 0, sizeof(D.growth));
+}
+
 /* ---- signals ------------------------------------------------------------ */
 
 static void on_stop(int signo, void *arg)
@@ -241,8 +472,9 @@ static void on_reload(int signo, void *arg)
         return;
     }
     if (strcmp(nc.socket, D.conf.socket) || strcmp(nc.state_dir, D.conf.state_dir) ||
-        strcmp(nc.proc_root, D.conf.proc_root) || strcmp(nc.user, D.conf.user))
-        log_warn("reload: socket, state_dir, proc_root and user take effect at the next start");
+        strcmp(nc.proc_root, D.conf.proc_root) || strcmp(nc.user, D.conf.user) ||
+        strcmp(nc.metrics, D.conf.metrics))
+        log_warn("reload: socket, state_dir, proc_root, user and metrics take effect at the next start");
     for (int s = 0; s < SRC_N; s++) {
         uint64_t ns = nc.interval_ms[s] * 1000000ull;
         if (ns != D.sched[s].interval_ns) {
@@ -254,6 +486,7 @@ static void on_reload(int signo, void *arg)
     memcpy(nc.state_dir, D.conf.state_dir, sizeof(nc.state_dir));
     memcpy(nc.proc_root, D.conf.proc_root, sizeof(nc.proc_root));
     memcpy(nc.user, D.conf.user, sizeof(nc.user));
+    memcpy(nc.metrics, D.conf.metrics, sizeof(nc.metrics));
     D.conf = nc;
     server_set_limits((unsigned)nc.max_clients, (size_t)nc.client_queue_bytes);
     if (D.timer > 0)
@@ -412,6 +645,7 @@ int main(int argc, char **argv)
         { "user", required_argument, NULL, 'u' },
         { "config", required_argument, NULL, 'c' },
         { "max-clients", required_argument, NULL, 'm' },
+        { "metrics", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -421,7 +655,7 @@ int main(int argc, char **argv)
         const char *key;
     } opt_keys[] = {
         { 's', "socket" }, { 'd', "state_dir" }, { 'P', "proc_root" }, { 'i', "interval" },
-        { 'u', "user" }, { 'm', "max_clients" },
+        { 'u', "user" }, { 'm', "max_clients" }, { 'M', "metrics" },
     };
     struct server_config sc;
     char err[512];
@@ -465,6 +699,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init();
+    journal_direct = stderr_is_journal();
     if (load_conf(&D.conf, err, sizeof(err)) < 0 || compile_filters(&D.conf, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return 2;
@@ -499,6 +734,15 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    /* a port below 1024 needs root: bind before the drop */
+    if (D.conf.metrics[0]) {
+        if ((r = http_init(D.conf.metrics, err, sizeof(err))) < 0) {
+            log_err("%s", err);
+            server_fini();
+            return 1;
+        }
+        D.http = true;
+    }
     /* the daemon user saves the ring there later (memory fallback, resize) */
     if (uid != 0 && geteuid() == 0 && chown(D.conf.state_dir, uid, gid) < 0)
         log_warn("%s: cannot hand the state directory to uid %ld: %s", D.conf.state_dir, (long)uid,
@@ -514,6 +758,8 @@ int main(int argc, char **argv)
     loop_add_signal(SIGHUP, on_reload, NULL);
     sched_init(loop_now_ns());
     schedule();
+    growth_deadline = loop_now_ns() + GROWTH_EVAL_NS;
+    D.growth.timer = loop_add_timer(growth_deadline, growth_tick, NULL);
     r = loop_run();
     if (r < 0)
         log_err("event loop: %s", strerror(-r));
@@ -525,6 +771,9 @@ int main(int argc, char **argv)
         ring_reader_close(D.reader);
     if (D.ring_ro_fd >= 0)
         close(D.ring_ro_fd);
+    if (D.http)
+        http_fini();
+    growth_fini();
     server_fini();
     cmd_fini();
     sampler_fini(&D.sm);

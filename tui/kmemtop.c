@@ -321,8 +321,8 @@ static int run_batch(struct app *a, const struct opts *o)
                            (uint64_t)a->src.interval_ms * 2000000u;
         bool changed = false;
 
-        /* One frame per new record: wait for it. */
-        while (a->samples == shown) {
+        /* One frame per new record (from a daemon: once it watches, so the status line is final). */
+        while (a->samples == shown || !source_up(&a->src)) {
             int r = wait_and_service(a, pfd, 1, give_up, NULL, &changed);
 
             changed = false;
@@ -330,7 +330,7 @@ static int run_batch(struct app *a, const struct opts *o)
                 die("poll: %s", strerror(-r));
             if (a->src.kind == SOURCE_DAEMON && a->src.dstate == DS_DOWN && a->src.attempts)
                 die("%s: %s", a->src.where, a->src.down_reason);
-            if (a->samples == shown && mono_ns() >= give_up)
+            if (mono_ns() >= give_up)
                 die("%s: no sample within %u s", a->src.where, BATCH_DAEMON_WAIT_MS / 1000);
         }
         if (a->src.kind == SOURCE_DAEMON && a->msg[0])

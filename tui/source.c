@@ -247,7 +247,7 @@ static bool stale_ring(struct data_source *s, json_t *time)
     t = (uint64_t)(json_number_value(time) * 1e9);
     ring_reader_span(s->rd, RING_FULL, &oldest, &newest);
     s->stale_events = newest + 1500000000ull < t ? s->stale_events + 1 : 0;
-    return s->stale_events >= 3000000;
+    return s->stale_events >= 3;
 }
 
 static unsigned daemon_line(struct data_source *s, const char *line, uint64_t now)

@@ -1195,17 +1195,22 @@ int draw_vmalloc(struct app *a, struct canvas *cv, int y, int end, bool interact
         return 0;
     vi = &a->view->vmalloc;
     if (fits(y, end)) {
+        uint64_t ps = a->view->page_size ? a->view->page_size : 4096;
+
         snprintf(line, sizeof(line),
                  " %llu areas, %s of address space, %s in real pages;  unpurged: %llu areas, "
                  "%s (freed lazily, not a leak)",
                  (unsigned long long)vi->total.areas, fmt_bytes(b1, sizeof(b1), vi->total.bytes),
-                 fmt_bytes(b2, sizeof(b2), mul_sat(vi->total.pages, a->view->page_size ? a->view->page_size : 4096)),
+                 fmt_bytes(b2, sizeof(b2), mul_sat(vi->total.pages, ps)),
                  (unsigned long long)vi->unpurged.areas,
                  fmt_bytes(b3, sizeof(b3), vi->unpurged.bytes));
         canvas_put(cv, y++, 0, -1, UI_NORMAL, line);
     }
-    /* The total over time: a small graph, when the screen has rows to spare for it. */
-    gh = end < 0 ? 6 : (end - y) - (panel_height(&a->p_vmtypes) + 1) - 8 >= 6 ? 6 : 0;
+    /*
+     * The total over time: a 6-row graph (and its title), when that leaves the type
+     * table and at least 8 rows for the callers.
+     */
+    gh = end < 0 || (end - y) - (panel_height(&a->p_vmtypes) + 1) - 8 >= 6 ? 6 : 0;
     if (gh) {
         long s = trend_find(&a->tr, TK_VMSUM, "total");
         canvas_put(cv, y, 0, -1, UI_TITLE, " vmalloc total (address space) over the window");
@@ -1233,8 +1238,10 @@ static int draw_orders(struct app *a, struct canvas *cv, int y, int end)
     if (!panel_selected(&a->p_zones, &row) || !fits(y, end))
         return 0;
     z = zone_of(a, row);
-    snprintf(line, sizeof(line), " %s: free blocks per order (bars: blocks), unusable free space index, "
-             "change over the window", a->zones[row].name);
+    snprintf(line, sizeof(line),
+             " %s: free blocks per order (bars: blocks), unusable free space index, "
+             "change over the window",
+             a->zones[row].name);
     canvas_fill(cv, y, 0, -1, UI_TITLE);
     canvas_put(cv, y++, 0, -1, UI_TITLE, line);
     if (!fits(y, end))

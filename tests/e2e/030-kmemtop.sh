@@ -134,7 +134,8 @@ fi
 TMUX_SRV=kmemtop-test-$$
 TMP=$(mktemp -d)
 tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
-cleanup() { tm kill-server 2>/dev/null; rm -rf "$TMP"; }
+# tmux 3.3 leaves its socket behind after kill-server.
+cleanup() { tm kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 # wait_for REGEX: poll the pane (up to ~5 s) until it shows REGEX; the pane is left in $PANE.

@@ -25,7 +25,8 @@ ok "kmemctl import builds the replay file"
 
 TMUX_SRV=kmemtop-golden-$$
 tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
-trap 'tm kill-server; t_cleanup' EXIT
+# tmux 3.3 leaves its socket behind after kill-server.
+trap 'tm kill-server; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; t_cleanup' EXIT
 
 # wait_screen REGEX: poll the pane (up to ~5 s) until it shows REGEX; the pane is left in $PANE.
 wait_screen() {

@@ -21,7 +21,8 @@ SOCK_RE=$(sed 's/[.[\*^$()+?{|]/\\&/g' <<<"$SOCK")
 
 TMUX_SRV=kmemtop-daemon-$$
 tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
-trap 'tm kill-server; t_cleanup' EXIT
+# tmux 3.3 leaves its socket behind after kill-server.
+trap 'tm kill-server; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; t_cleanup' EXIT
 wait_screen() {   # REGEX [tenths]: poll the pane until it shows REGEX; the pane is left in $PANE
     local i
     for i in $(seq "${2:-50}"); do
@@ -105,8 +106,65 @@ done
 expect_eq "q quits with status 0 and nothing on stderr" \
     "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
 
-# (A daemon with no ring at all, whose reports kmemtop then reads, cannot be made from here:
-# the daemon falls back to a ring in memory.  tui/reports.c covers that case.)
+# --- a daemon without any ring: kmemtop reads the reports its watch events carry ----------
+# kmemwatchd falls back to a ring in memory, so a stand-in speaks the protocol here: it
+# refuses `ring` and sends events with the kmemctl --json reports of the fixture.
+for k in slab vmalloc buddy meminfo; do
+    "$KMEMCTL" --json --proc-root "$T_TMP/proc" "$k" >"$T_TMP/rep-$k.json"
+done
+cat >"$T_TMP/fake.py" <<'PY'
+import json, os, socket, sys, threading, time
+path, d = sys.argv[1], sys.argv[2]
+reps = {k: json.load(open(os.path.join(d, "rep-%s.json" % k))) for k in ("slab", "vmalloc", "buddy", "meminfo")}
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(4)
+def serve(c):
+    f = c.makefile("rwb")
+    seq = 0
+    for line in f:
+        w = line.decode().split()
+        if w[0] == "hello":
+            out = {"ok": True, "protocol": 1, "version": "fake"}
+        elif w[0] == "ring":
+            out = {"ok": False, "error": "ring: no ring (see the daemon's log)"}
+        elif w[0] == "watch":
+            f.write(b'{"ok":true,"event":"watching"}\n')
+            f.flush()
+            while True:
+                seq += 1
+                ev = {"ok": True, "event": "sample", "time": time.time(), "seq": seq,
+                      "sources": ["slabinfo", "vmallocinfo", "buddyinfo", "meminfo"]}
+                ev.update({k: reps[k] for k in w[1:] if k in reps})
+                try:
+                    f.write((json.dumps(ev) + "\n").encode())
+                    f.flush()
+                except OSError:
+                    return
+                time.sleep(0.5)
+        else:
+            out = {"ok": False, "error": "unknown"}
+        f.write((json.dumps(out) + "\n").encode())
+        f.flush()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+python3 "$T_TMP/fake.py" "$T_TMP/fake.sock" "$T_TMP" &
+FAKE_PID=$!
+DAEMON_PIDS+=("$FAKE_PID")
+for _ in $(seq 50); do [ -S "$T_TMP/fake.sock" ] && break; sleep 0.1; done
+run "$KMEMTOP" --socket "$T_TMP/fake.sock" --batch -n 2 --screen kmalloc
+expect_eq "a daemon without a ring: batch works from the reports in its events" "$RC|$ERR" "0|"
+expect_match "... the status line says it keeps no history" "$OUT" '\(it keeps no history\) \| sort SIZE'
+expect_eq "... with the fixture's numbers (kmalloc 1k cg)" \
+    "$(awk '$1=="1k"{print $3; exit}' <<<"$OUT")" \
+    "$(awk '$1=="kmalloc-cg-1k"{s=$15*$6*4096; u="B"; if (s>=1024){s/=1024;u="K"} if (s>=1024){s/=1024;u="M"} printf (u=="B" ? "%d%s" : "%.1f%s"), s, u}' "$T_TMP/proc/slabinfo")"
+run "$KMEMTOP" --socket "$T_TMP/fake.sock" --batch -n 2 --screen buddy
+expect_eq "... the buddy screen from the report (first zone's order-0 blocks)" \
+    "$(awk '$1=="0" && NF>=5 {print $3; exit}' <<<"$OUT")" "$(awk '{print $5; exit}' "$T_TMP/proc/buddyinfo")"
+kill "$FAKE_PID" 2>/dev/null
+
 # --- the daemon moves its history from memory to the state directory ----------------------
 # A state directory that cannot be created makes the daemon keep its ring in memory and
 # retry every 10 s; once it can, the history moves to a file and the mapped memory ring

@@ -20,6 +20,7 @@ GROW_PID=
 cleanup() {
     [ -n "$GROW_PID" ] && kill "$GROW_PID" 2>/dev/null
     tm kill-server
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV" # tmux 3.3 leaves it behind
     t_cleanup
 }
 trap cleanup EXIT

@@ -17,7 +17,8 @@ for bin in "$@"; do
     target=${name#fuzz_}
     work=build-fuzz/corpus/$target
     mkdir -p "$work" build-fuzz/artifacts
-    log=build-fuzz/$name.log
+    mkdir -p build-fuzz/logs
+    log=build-fuzz/logs/$name.log
     "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix=build-fuzz/artifacts/"$target"- "$work" tests/fuzz/corpus/"$target" >"$log" 2>&1
     rc=$?

@@ -1,0 +1,129 @@
+/*
+ * bench_ring: the memory figures of the history ring.
+ *
+ *   bench_ring fill DIR DAYS   sample /proc once, then write DAYS of simulated
+ *                              idle seconds (ring_fill_idle) into DIR/ring.kmw
+ *                              with the daemon's default sizes, as if the daemon
+ *                              had run that long; the daemon can then be
+ *                              started on DIR.
+ *   bench_ring stats FILE      bytes per sample of an existing ring file (an
+ *                              import, an export, the daemon's ring).
+ *
+ * Output: "key value" lines for bench/run.sh, prefixed by --label.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "sampler.h"
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fill(const char *label, const char *dir, double days)
+{
+    struct sampler sm;
+    struct ring *r;
+    struct ring_stats st;
+    char path[4096], note[512];
+    long ps = sysconf(_SC_PAGESIZE);
+    uint64_t n = (uint64_t)(days * 86400.0);
+    double c0;
+    int ret;
+
+    sampler_init(&sm, "/proc", SRC_ALL, ps > 0 ? (uint64_t)ps : 4096);
+    if (sampler_read_all(&sm) != 0) {
+        for (int s = 0; s < SRC_N; s++)
+            if (sm.src[s].err)
+                fprintf(stderr, "bench_ring: %s\n", sm.src[s].errmsg);
+        return 1;
+    }
+    snprintf(path, sizeof(path), "%s/ring.kmw", dir);
+    unlink(path);
+    ret = ring_open(&r, path, NULL, note, sizeof(note));
+    if (ret < 0) {
+        fprintf(stderr, "bench_ring: %s: %s\n", path, strerror(-ret));
+        return 1;
+    }
+    c0 = cpu_s();
+    ret = ring_fill_idle(r, &sm, n, wall_ns() - n * 1000000000ull, 1);
+    if (ret < 0) {
+        fprintf(stderr, "bench_ring: ring_fill_idle: %s\n", strerror(-ret));
+        return 1;
+    }
+    ring_sync(r);
+    ring_stats(r, &st);
+    printf("%s.samples %llu\n", label, (unsigned long long)n);
+    printf("%s.fill_cpu_s %.1f\n", label, cpu_s() - c0);
+    printf("%s.file_bytes %llu\n", label, (unsigned long long)st.file_bytes);
+    printf("%s.full_records %llu\n", label, (unsigned long long)st.full_records);
+    printf("%s.full_dropped %llu\n", label, (unsigned long long)st.full_dropped);
+    printf("%s.full_bytes_used %llu\n", label, (unsigned long long)st.full_bytes_used);
+    printf("%s.bytes_per_sample %.1f\n", label, st.full_bytes_per_sample);
+    printf("%s.full_span_days %.2f\n", label,
+           st.full_newest_wall_ns > st.full_oldest_wall_ns
+               ? (double)(st.full_newest_wall_ns - st.full_oldest_wall_ns) / 86400e9
+               : 0.0);
+    printf("%s.coarse_bytes_per_minute %.1f\n", label, st.coarse_bytes_per_record);
+    ring_close(r);
+    sampler_fini(&sm);
+    return 0;
+}
+
+static int stats(const char *label, const char *path)
+{
+    struct ring_reader *rd;
+    struct ring_tier_info ti;
+    char err[256];
+    int r = ring_reader_open_path(&rd, path, err, sizeof(err));
+
+    if (r < 0) {
+        fprintf(stderr, "bench_ring: %s: %s\n", path, err);
+        return 1;
+    }
+    r = ring_reader_tier_info(rd, RING_FULL, &ti);
+    if (r < 0 || !ti.records) {
+        fprintf(stderr, "bench_ring: %s: no full-tier records\n", path);
+        ring_reader_close(rd);
+        return 1;
+    }
+    printf("%s.records %llu\n", label, (unsigned long long)ti.records);
+    printf("%s.bytes_used %llu\n", label, (unsigned long long)ti.used);
+    printf("%s.bytes_per_sample %.1f\n", label, (double)ti.used / (double)ti.records);
+    ring_reader_close(rd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *label = "ring";
+
+    if (argc >= 3 && strcmp(argv[1], "--label") == 0) {
+        label = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
+    if (argc == 4 && strcmp(argv[1], "fill") == 0)
+        return fill(label, argv[2], atof(argv[3]));
+    if (argc == 3 && strcmp(argv[1], "stats") == 0)
+        return stats(label, argv[2]);
+    fprintf(stderr, "Usage: bench_ring [--label L] fill DIR DAYS | stats FILE\n");
+    return 2;
+}
