@@ -14,7 +14,7 @@
  *                               latest sample, the kmemctl --json shape + "time"
  *   history KIND NAME FIELD [DURATION]
  *                               {"points":[[unix_time, value], ...]} oldest first
- *   growth DURATION [TOP]       ranked growers (growth.h)
+ *   growth DURATION [TOP [SIZE]] ranked growers and leak suspects (growth.h)
  *   watch [KIND ...]            one line per new sample until the client
  *                               closes: {"ok":true,"event":"sample","time":..,
  *                               "seq":..,"sources":[..]} plus the latest reply
