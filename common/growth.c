@@ -339,16 +339,6 @@ static int add_contrib(struct geval *ev, unsigned slot, enum gkind kind, const c
     return 0;
 }
 
-static unsigned buddy_orders(const struct ring_entity *e)
-{
-    unsigned orders = 0;
-
-    for (unsigned o = 0; o < e->nfields && o < BUDDY_MAX_ORDERS; o++)
-        if (series_fm_has(e->fm, o))
-            orders = o + 1;
-    return orders;
-}
-
 static int plan_entity(struct geval *ev, const struct ring_entity *e)
 {
     char name[GROWTH_NAME_MAX], fb[GROWTH_FIELD_MAX];
@@ -397,7 +387,7 @@ static int plan_entity(struct geval *ev, const struct ring_entity *e)
         return r;
     }
     case SK_BUDDY: {
-        unsigned orders = buddy_orders(e);
+        unsigned orders = ring_entity_orders(e);
 
         if (e->keylen >= sizeof(name))
             return 0;
@@ -496,7 +486,7 @@ static int eval_cb(const struct ring_state *st, void *arg)
                         st->page_size);
             break;
         case SEL_BUDDY_FREE:
-            v = series_buddy_free_pages(e.val, buddy_orders(&e));
+            v = series_buddy_free_pages(e.val, ring_entity_orders(&e));
             break;
         default:
             if (c->f >= e.nfields || !series_fm_has(e.fm, c->f))

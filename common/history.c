@@ -251,16 +251,6 @@ static int rematch(struct hq *q, const struct ring_state *st)
     return 0;
 }
 
-static unsigned buddy_orders(const struct ring_entity *e)
-{
-    unsigned orders = 0;
-
-    for (unsigned o = 0; o < e->nfields && o < BUDDY_MAX_ORDERS; o++)
-        if (series_fm_has(e->fm, o))
-            orders = o + 1;
-    return orders;
-}
-
 /* The series' value in st; false when it has none there. */
 static bool evaluate(const struct hq *q, const struct ring_state *st, double *out)
 {
@@ -289,7 +279,7 @@ static bool evaluate(const struct hq *q, const struct ring_state *st, double *ou
             x = v[q->field];
             break;
         case HK_BUDDY: {
-            unsigned orders = buddy_orders(&e);
+            unsigned orders = ring_entity_orders(&e);
             if (q->field == F_FREE_PAGES) {
                 x = series_buddy_free_pages(v, orders);
             } else if (q->order >= orders) {

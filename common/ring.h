@@ -199,6 +199,17 @@ struct ring_entity {
     const uint64_t *max;
 };
 
+/* Orders of a buddy entity: one past the highest order it has a value for. */
+static inline unsigned ring_entity_orders(const struct ring_entity *e)
+{
+    unsigned orders = 0;
+
+    for (unsigned o = 0; o < e->nfields && o < BUDDY_MAX_ORDERS; o++)
+        if (series_fm_has(e->fm, o))
+            orders = o + 1;
+    return orders;
+}
+
 /* Iterate present entities in slot order: *it = 0 to start; false at the end. */
 bool ring_state_next(const struct ring_state *st, size_t *it, struct ring_entity *e);
 /* The entity in slot, if present. */
