@@ -64,7 +64,11 @@ run $KWCLIENT "$SOCK" hello
 expect_match "daemon still up and answering" "$OUT" '"ok": *true'
 expect_eq "connections all gone" "$(json_get "$OUT" 'd["clients"]')" 1
 rss1=$(rss); fd1=$(fds)
-if [ "$rss1" -le $((rss0 + 20480)) ]; then ok "RSS bounded: $rss0 kB -> $rss1 kB"; else not_ok "RSS grew: $rss0 kB -> $rss1 kB"; fi
+# ASan's shadow memory and allocator metadata for the million replies add to
+# its RSS; the bound there is looser, but still a bound.
+slack=20480
+case $BUILD in *asan*) slack=65536 ;; esac
+if [ "$rss1" -le $((rss0 + slack)) ]; then ok "RSS bounded: $rss0 kB -> $rss1 kB"; else not_ok "RSS grew: $rss0 kB -> $rss1 kB"; fi
 expect_eq "open descriptors back to where they were" "$fd1" "$fd0"
 expect_eq "no sample late under abuse" "$(json_get "$OUT" 'd["sources"]["slabinfo"]["late"]')" 0
 
