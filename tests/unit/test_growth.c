@@ -26,26 +26,13 @@ static char tmpdir[256];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/kmw-test-growth.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return test_tmpdir_make(tmpdir, sizeof(tmpdir), "growth");
 }
 
 static int teardown(void **state)
 {
-    DIR *d = opendir(tmpdir);
-    struct dirent *de;
-    char p[600];
-
     (void)state;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmpdir);
+    test_tmpdir_remove(tmpdir);
     return 0;
 }
 

@@ -26,8 +26,7 @@ static int setup(void **state)
     char err[256], dir[256];
 
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/kmw-test-history.XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (test_tmpdir_make(tmpdir, sizeof(tmpdir), "history") < 0)
         return -1;
     snprintf(trace_ring, sizeof(trace_ring), "%s/trace.ring", tmpdir);
     if (ring_import_dir(TRACE, trace_ring, NULL, err, sizeof(err)) < 0) {
@@ -50,20 +49,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    DIR *d = opendir(tmpdir);
-    struct dirent *de;
-    char p[600];
-
     (void)state;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmpdir);
+    test_tmpdir_remove(tmpdir);
     for (int i = 0; i < TRACE_N; i++)
         sampler_fini(&snaps[i]);
     return 0;

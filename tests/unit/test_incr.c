@@ -43,19 +43,7 @@ static void slab_equal(const struct slab_info *a, const struct slab_info *b)
     for (size_t i = 0; i < a->n; i++) {
         const struct slab_cache *x = &a->caches[i], *y = &b->caches[i];
         assert_string_equal(x->name, y->name);
-        assert_int_equal(x->active_objs, y->active_objs);
-        assert_int_equal(x->num_objs, y->num_objs);
-        assert_int_equal(x->objsize, y->objsize);
-        assert_int_equal(x->objperslab, y->objperslab);
-        assert_int_equal(x->pagesperslab, y->pagesperslab);
-        assert_int_equal(x->limit, y->limit);
-        assert_int_equal(x->batchcount, y->batchcount);
-        assert_int_equal(x->sharedfactor, y->sharedfactor);
-        assert_int_equal(x->active_slabs, y->active_slabs);
-        assert_int_equal(x->num_slabs, y->num_slabs);
-        assert_int_equal(x->sharedavail, y->sharedavail);
-        assert_int_equal(x->bytes_total, y->bytes_total);
-        assert_int_equal(x->bytes_active, y->bytes_active);
+        assert_slab_fields_equal(x, y);
     }
 }
 

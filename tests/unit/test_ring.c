@@ -28,28 +28,13 @@ static char tmpdir[256];
 static int setup_tmp(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/kmw-test-ring.XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    return 0;
+    return test_tmpdir_make(tmpdir, sizeof(tmpdir), "ring");
 }
 
 static int teardown_tmp(void **state)
 {
-    DIR *d = opendir(tmpdir);
-    struct dirent *de;
-    char p[512];
-
     (void)state;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", tmpdir, de->d_name);
-        unlink(p);
-    }
-    if (d)
-        closedir(d);
-    rmdir(tmpdir);
+    test_tmpdir_remove(tmpdir);
     return 0;
 }
 
@@ -117,19 +102,7 @@ static void assert_sampler_equal(const struct sampler *a, const struct sampler *
             fail_msg("cache %s missing", x->name);
             return;
         }
-        assert_int_equal(x->active_objs, y->active_objs);
-        assert_int_equal(x->num_objs, y->num_objs);
-        assert_int_equal(x->objsize, y->objsize);
-        assert_int_equal(x->objperslab, y->objperslab);
-        assert_int_equal(x->pagesperslab, y->pagesperslab);
-        assert_int_equal(x->limit, y->limit);
-        assert_int_equal(x->batchcount, y->batchcount);
-        assert_int_equal(x->sharedfactor, y->sharedfactor);
-        assert_int_equal(x->active_slabs, y->active_slabs);
-        assert_int_equal(x->num_slabs, y->num_slabs);
-        assert_int_equal(x->sharedavail, y->sharedavail);
-        assert_int_equal(x->bytes_total, y->bytes_total);
-        assert_int_equal(x->bytes_active, y->bytes_active);
+        assert_slab_fields_equal(x, y);
     }
     assert_int_equal(a->kmalloc.n, b->kmalloc.n);
     for (size_t i = 0; i < a->kmalloc.n; i++) {

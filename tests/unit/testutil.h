@@ -15,6 +15,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "slab.h"
 
 /* Read a whole fixture file; fails the test if it cannot. Caller frees. */
 static inline char *fixture_read(const char *path, size_t *len)
@@ -36,6 +40,49 @@ static inline char *fixture_read(const char *path, size_t *len)
     buf[n] = '\0';
     *len = (size_t)n;
     return buf;
+}
+
+/* Make a private directory "/tmp/kmw-test-TAG.XXXXXX" in buf; 0 or -1. */
+static inline int test_tmpdir_make(char *buf, size_t n, const char *tag)
+{
+    snprintf(buf, n, "/tmp/kmw-test-%s.XXXXXX", tag);
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Remove a directory made by test_tmpdir_make and the files in it. */
+static inline void test_tmpdir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char p[4096];
+
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+/* Every counted field of two slab caches (not the name) is equal. */
+static inline void assert_slab_fields_equal(const struct slab_cache *x, const struct slab_cache *y)
+{
+    assert_int_equal(x->active_objs, y->active_objs);
+    assert_int_equal(x->num_objs, y->num_objs);
+    assert_int_equal(x->objsize, y->objsize);
+    assert_int_equal(x->objperslab, y->objperslab);
+    assert_int_equal(x->pagesperslab, y->pagesperslab);
+    assert_int_equal(x->limit, y->limit);
+    assert_int_equal(x->batchcount, y->batchcount);
+    assert_int_equal(x->sharedfactor, y->sharedfactor);
+    assert_int_equal(x->active_slabs, y->active_slabs);
+    assert_int_equal(x->num_slabs, y->num_slabs);
+    assert_int_equal(x->sharedavail, y->sharedavail);
+    assert_int_equal(x->bytes_total, y->bytes_total);
+    assert_int_equal(x->bytes_active, y->bytes_active);
 }
 
 /* A string literal as (buf, len) without its terminating NUL. */
