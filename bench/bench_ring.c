@@ -19,15 +19,8 @@
 #include <unistd.h>
 
 #include "ring.h"
+#include "util.h"
 #include "sampler.h"
-
-static uint64_t wall_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static double cpu_s(void)
 {
@@ -63,7 +56,7 @@ static int fill(const char *label, const char *dir, double days)
         return 1;
     }
     c0 = cpu_s();
-    ret = ring_fill_idle(r, &sm, n, wall_ns() - n * 1000000000ull, 1);
+    ret = ring_fill_idle(r, &sm, n, util_wall_ns() - n * 1000000000ull, 1);
     if (ret < 0) {
         fprintf(stderr, "bench_ring: ring_fill_idle: %s\n", strerror(-ret));
         return 1;

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 enum role { QUERY, WATCH, STALL };
 
 struct conn {
@@ -38,13 +40,6 @@ struct conn {
     size_t len;
     char buf[1 << 20]; /* whole replies: a history of an hour is ~90 KB (touched only as used) */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -155,13 +150,13 @@ int main(int argc, char **argv)
             continue; /* never read: the daemon must drop it, not wait for it */
         epoll_ctl(ep, EPOLL_CTL_ADD, k->fd, &ev);
         if (k->role == QUERY) {
-            k->sent_ns = now_ns();
+            k->sent_ns = util_mono_ns();
             k->waiting = send_all(k->fd, req) == 0;
         }
     }
-    start = now_ns();
+    start = util_mono_ns();
     end = start + (uint64_t)secs * 1000000000u;
-    while (now_ns() < end) {
+    while (util_mono_ns() < end) {
         struct epoll_event evs[128];
         int n = epoll_wait(ep, evs, 128, 100);
 
@@ -190,12 +185,12 @@ int main(int argc, char **argv)
                         if (!lat)
                             return 2;
                     }
-                    lat[nlat++] = now_ns() - k->sent_ns;
+                    lat[nlat++] = util_mono_ns() - k->sent_ns;
                     if (memmem(k->buf, ll, "too many connections", 20))
                         refused++;
                     else if (!memmem(k->buf, ll, "\"ok\":true", 9))
                         failed++;
-                    k->sent_ns = now_ns();
+                    k->sent_ns = util_mono_ns();
                     k->waiting = send_all(k->fd, req) == 0;
                 } else {
                     events++;

@@ -149,13 +149,6 @@ static uint64_t page_size(void)
     return ps > 0 ? (uint64_t)ps : 4096;
 }
 
-static uint64_t wall_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- building the reply of a snapshot command ---------------------------- */
 
 static json_t *snapshot_report(const struct command *cmd, const struct sampler *sm)
@@ -479,7 +472,7 @@ static uint64_t parse_time(const char *s, const char *opt)
     if (s[0] == '-') {
         if (parse_duration(s + 1, &v) < 0)
             die("%s '%s': expected unix time or -DURATION", opt, s);
-        return wall_now_ns() - v * 1000000000ull;
+        return util_wall_ns() - v * 1000000000ull;
     }
     errno = 0;
     v = strtoull(s, &end, 10);
@@ -602,7 +595,7 @@ static int do_growth(const struct command *cmd, struct opts *o, struct kmw_conn 
             die("%s: the daemon sent no ring descriptor", cmd->name);
         if (ring_reader_open(&rd, conn->passed_fd, err, sizeof(err)) < 0)
             die("%s: %s", cmd->name, err);
-        obj = growth_local(rd, window, parse_at(o->at, wall_now_ns()), min_size);
+        obj = growth_local(rd, window, parse_at(o->at, util_wall_ns()), min_size);
         ring_reader_close(rd);
     } else {
         char req[128];

@@ -148,13 +148,6 @@ static uint64_t geom_file_size(const struct geom *g)
     return HDR_SIZE + (uint64_t)g->nslots * SLOT_SIZE + g->size[0] + g->size[1];
 }
 
-static uint64_t wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void hdr_init(struct disk_hdr *h, const struct geom *g, uint64_t created)
 {
     memset(h, 0, sizeof(*h));
@@ -2786,7 +2779,7 @@ static int file_create(const char *tmp, const struct geom *g, int *fdout)
         r = -r;
         goto fail;
     }
-    hdr_init(&h, g, wall_now());
+    hdr_init(&h, g, util_wall_ns());
     if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
         r = errno ? -errno : -EIO;
         goto fail;
@@ -3136,7 +3129,7 @@ int ring_open_memory(struct ring **out, const struct ring_config *cfg)
         ring_free(r);
         return ret;
     }
-    hdr_init(&h, &g, wall_now());
+    hdr_init(&h, &g, util_wall_ns());
     if (pwrite(r->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
         ret = errno ? -errno : -EIO;
         ring_free(r);
@@ -3239,7 +3232,7 @@ static int ring_create_mem(struct ring **out, const struct geom *g, bool fit)
         ring_free(r);
         return -ENOMEM;
     }
-    hdr_init((struct disk_hdr *)(void *)r->map, g, wall_now());
+    hdr_init((struct disk_hdr *)(void *)r->map, g, util_wall_ns());
     ret = ring_attach(r, why, sizeof(why));
     if (ret < 0) {
         ring_free(r);

@@ -37,13 +37,6 @@ static void src_set_error(struct source *src, unsigned line, const char *reason)
     memcpy(src->errmsg, tmp, sizeof(tmp));
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int src_open(struct sampler *sm, enum src_id s)
 {
     struct source *src = &sm->src[s];
@@ -139,7 +132,7 @@ int sampler_read(struct sampler *sm, enum src_id s)
             src->failures++;
             return r;
         }
-        t0 = now_ns();
+        t0 = util_mono_ns();
         r = procfile_read(&src->pf);
         src->parsed = base; /* pf.old is now the bytes of that parse */
     }
@@ -150,9 +143,9 @@ int sampler_read(struct sampler *sm, enum src_id s)
         goto fail;
     }
     {
-        uint64_t t1 = now_ns();
+        uint64_t t1 = util_mono_ns();
         r = parse_source(sm, src, s, &pe);
-        src->parse_ns = now_ns() - t1;
+        src->parse_ns = util_mono_ns() - t1;
     }
     src->parsed = r == 0;
     if (r == -EINVAL) {
@@ -162,14 +155,14 @@ int sampler_read(struct sampler *sm, enum src_id s)
         src_set_error(src, 0, strerror(-r));
         goto fail;
     }
-    src->read_ns = now_ns() - t0;
+    src->read_ns = util_mono_ns() - t0;
     src->err = 0;
     src->errmsg[0] = '\0';
     src->reads++;
     sm->valid |= SRC_BIT(s);
     return 0;
 fail:
-    src->read_ns = now_ns() - t0;
+    src->read_ns = util_mono_ns() - t0;
     src->err = r;
     src->failures++;
     return r;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int perr_set(struct perr *err, unsigned line, const char *fmt, ...)
 {
@@ -188,4 +189,22 @@ int parse_duration(const char *s, uint64_t *out)
 {
     static const uint64_t mult[] = { 1, 60, 3600, 86400, 604800 };
     return parse_scaled(s, "smhdw", mult, false, out);
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+uint64_t util_wall_ns(void)
+{
+    return clock_ns(CLOCK_REALTIME);
 }

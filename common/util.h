@@ -107,6 +107,10 @@ static inline uint64_t add_sat(uint64_t a, uint64_t b)
     return r;
 }
 
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
+uint64_t util_mono_ns(void);
+uint64_t util_wall_ns(void);
+
 /*
  * Human-readable sizes and durations.
  * fmt_bytes: 1023 -> "1023B", 1536 -> "1.5K", 20971520 -> "20.0M" (binary units).

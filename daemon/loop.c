@@ -1,5 +1,7 @@
 #include "loop.h"
 
+#include "util.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -56,16 +58,12 @@ static char tfd_marker, sfd_marker;
 
 uint64_t loop_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return util_mono_ns();
 }
 
 uint64_t loop_wall_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return util_wall_ns();
 }
 
 int loop_init(void)

@@ -147,14 +147,6 @@ static uint64_t parse_at(const char *s)
     return (uint64_t)llround(v * 1e9);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec ns_to_ts(uint64_t ns)
 {
     struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
@@ -179,13 +171,13 @@ static bool handle_source(struct app *a, unsigned ev)
 static int wait_and_service(struct app *a, struct pollfd *pfd, nfds_t nfds, uint64_t limit_ns,
                             const sigset_t *mask, bool *changed)
 {
-    uint64_t now = mono_ns(), dl = source_deadline(&a->src);
+    uint64_t now = util_mono_ns(), dl = source_deadline(&a->src);
     struct timespec ts, *timeout = NULL;
     int r;
 
     if (dl && now >= dl) {
         *changed |= handle_source(a, source_service(&a->src, now, false));
-        now = mono_ns();
+        now = util_mono_ns();
         dl = source_deadline(&a->src);
     }
     if (limit_ns && (!dl || limit_ns < dl))
@@ -203,7 +195,7 @@ static int wait_and_service(struct app *a, struct pollfd *pfd, nfds_t nfds, uint
     if (r < 0)
         return errno == EINTR ? 0 : -errno;
     if (pfd[0].fd >= 0 && pfd[0].revents)
-        *changed |= handle_source(a, source_service(&a->src, mono_ns(), true));
+        *changed |= handle_source(a, source_service(&a->src, util_mono_ns(), true));
     return r;
 }
 
@@ -317,7 +309,7 @@ static int run_batch(struct app *a, const struct opts *o)
     }
     for (long i = 0; o->iterations < 0 || i < o->iterations;) {
         uint64_t shown = a->samples;
-        uint64_t give_up = mono_ns() + (uint64_t)BATCH_DAEMON_WAIT_MS * 1000000u +
+        uint64_t give_up = util_mono_ns() + (uint64_t)BATCH_DAEMON_WAIT_MS * 1000000u +
                            (uint64_t)a->src.interval_ms * 2000000u;
         bool changed = false;
 
@@ -330,7 +322,7 @@ static int run_batch(struct app *a, const struct opts *o)
                 die("poll: %s", strerror(-r));
             if (a->src.kind == SOURCE_DAEMON && a->src.dstate == DS_DOWN && a->src.attempts)
                 die("%s: %s", a->src.where, a->src.down_reason);
-            if (mono_ns() >= give_up)
+            if (util_mono_ns() >= give_up)
                 die("%s: no sample within %u s", a->src.where, BATCH_DAEMON_WAIT_MS / 1000);
         }
         if (a->src.kind == SOURCE_DAEMON && a->msg[0])

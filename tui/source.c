@@ -19,22 +19,6 @@
 /* vmallocinfo costs more to read than the rest together: every this many samples (kmemwatchd: 5 s). */
 #define DIRECT_VMALLOC_EVERY 5u
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t wall_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void source_reset(struct data_source *s, enum source_kind kind, const char *where)
 {
     memset(s, 0, sizeof(*s));
@@ -70,7 +54,7 @@ static void direct_open_ring(struct data_source *s)
         if (!usable_dir(dirs[i]))
             continue;
         snprintf(path, sizeof(path), "%s/kmemtop-%ld-%lx.kmw", dirs[i], (long)getpid(),
-                 (unsigned long)wall_ns());
+                 (unsigned long)util_wall_ns());
         r = ring_open(&s->ring, path, &cfg, note, sizeof(note));
         unlink(path);
     }
@@ -96,7 +80,7 @@ void source_open_direct(struct data_source *s, const char *proc_root, unsigned i
     s->interval_ms = interval_ms;
     sampler_init(&s->sm, proc_root, SRC_ALL, page_size);
     s->sm_open = true;
-    s->next_sample_ns = mono_ns();
+    s->next_sample_ns = util_mono_ns();
     direct_open_ring(s);
 }
 
@@ -111,7 +95,7 @@ static void direct_sample(struct data_source *s, uint64_t now)
         if ((mask & SRC_BIT(i)) && sampler_read(&s->sm, (enum src_id)i) < 0)
             err |= SRC_BIT(i);
     s->samples++;
-    s->live_wall_ns = wall_ns();
+    s->live_wall_ns = util_wall_ns();
     s->live_mask = mask & ~err;
     if (s->ring && ring_append(s->ring, &s->sm, mask, err, s->live_wall_ns, now) < 0) {
         /* The view still works from the live sample; only history stops. */
@@ -125,7 +109,7 @@ static void direct_sample(struct data_source *s, uint64_t now)
 
 void source_set_interval(struct data_source *s, unsigned ms)
 {
-    uint64_t now = mono_ns();
+    uint64_t now = util_mono_ns();
 
     if (s->kind != SOURCE_DIRECT)
         return;
@@ -165,7 +149,7 @@ void source_open_daemon(struct data_source *s, const char *path, uint64_t page_s
     source_reset(s, SOURCE_DAEMON, path);
     s->page_size = page_size;
     s->dstate = DS_DOWN;
-    s->retry_ns = mono_ns();
+    s->retry_ns = util_mono_ns();
     snprintf(s->down_reason, sizeof(s->down_reason), "connecting");
 }
 
