@@ -7,8 +7,9 @@
  * daemon connection); timeline.c owns what is displayed: the record under
  * the cursor (`view`), the trend over the window ending there, and the
  * cursor itself; the screens own the rows built from the view and the
- * panels that show them; keys.c only changes the view (screen, selection,
- * sort, filter, time, window, prompt).  Nothing here touches curses: that is
+ * panels that show them, and the leak suspects of the window ending at it
+ * (suspects.c, judged when it changes); keys.c only changes the view
+ * (screen, selection, sort, filter, time, window, prompt).  Nothing here touches curses: that is
  * ui.c's.
  */
 #ifndef KMW_TUI_APP_H
@@ -24,6 +25,7 @@
 #include "panel.h"
 #include "sampler.h"
 #include "source.h"
+#include "suspects.h"
 #include "trend.h"
 #include "vmalloc.h"
 
@@ -48,13 +50,18 @@ enum prompt_kind { PROMPT_NONE, PROMPT_SEARCH, PROMPT_FILTER, PROMPT_JUMP };
 #define APP_MEMINFO_ROWS 7
 #define APP_NWINDOWS 4
 
-/* A table row's name: cache names, vmalloc "caller [module]", zones. */
+/*
+ * A table row's name: cache names, vmalloc "caller [module]", zones.
+ * Rows of consumption series carry `suspect`: a leak suspect (suspects.h),
+ * marked in the table's first column.
+ */
 #define APP_NAME_MAX 200
 
 /* One slab cache of the view (Caches screen). */
 struct cache_row {
     size_t cache;       /* index into view->slab.caches */
     long series;        /* TK_SLAB series, or -1 */
+    bool suspect;
 };
 
 /* One kmalloc size class, all variants side by side (kmalloc screen). */
@@ -69,11 +76,13 @@ struct kmalloc_class {
     uint64_t objs;      /* objects, all variants */
     uint64_t objsize;   /* largest objsize of the normal variant (slub_debug check) */
     long series;        /* TK_KMALLOC series */
+    unsigned suspect;   /* suspects_kmalloc_mask: bit v variant v, KMALLOC_NVARIANTS the total */
 };
 
 struct meminfo_row {
     enum meminfo_key key;
     long series;        /* TK_MEMINFO series */
+    bool suspect;
 };
 
 /* A vmalloc caller (module included), summed over its area types. */
@@ -82,14 +91,18 @@ struct vm_caller_row {
     unsigned types;     /* bit t: has areas of enum vmalloc_type t */
     uint64_t areas, bytes, pages;
     long series;        /* TK_VMALLOC */
+    bool suspect;       /* its caller (all modules) */
 };
 
-/* Rows of the vmalloc "by type" table: the types, then the unpurged areas. */
-#define APP_VMTYPE_ROWS (VMALLOC_NTYPES + 1)
+/* Rows of the vmalloc "by type" table: the types, the total, then the unpurged areas. */
+#define APP_VMTYPE_TOTAL VMALLOC_NTYPES
+#define APP_VMTYPE_UNPURGED (VMALLOC_NTYPES + 1)
+#define APP_VMTYPE_ROWS (VMALLOC_NTYPES + 2)
 struct vm_type_row {
     const char *name;
     struct vmalloc_sum sum;
     long series;        /* TK_VMSUM */
+    bool suspect;       /* the total only: the types are not series of growth.h */
 };
 
 struct zone_row {
@@ -104,6 +117,7 @@ struct grower_row {
     char name[APP_NAME_MAX]; /* as shown and searched: "dentry", "kmalloc 1k", "vmalloc kernel_clone" */
     long series;
     int64_t growth;     /* over the window */
+    bool suspect;
 };
 
 struct app {
@@ -128,6 +142,7 @@ struct app {
     int window_idx;
     struct trend tr;
     uint64_t samples;               /* records shown so far (0: nothing yet) */
+    struct suspects sus;            /* leak suspects of the window ending at the cursor */
 
     /* rows of the view and their panels (screens) */
     struct cache_row *caches;
@@ -144,7 +159,8 @@ struct app {
     struct vm_type_row vmtypes[APP_VMTYPE_ROWS];
     struct zone_row *zones;
     size_t nzones, zones_cap;
-    struct panel p_meminfo, p_growers, p_kmalloc, p_caches, p_vmtypes, p_vmcallers, p_zones;
+    struct panel p_meminfo, p_suspects, p_growers, p_kmalloc, p_caches, p_vmtypes, p_vmcallers;
+    struct panel p_zones;
 
     /* view (keys.c) */
     enum screen_id screen;

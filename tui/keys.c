@@ -285,7 +285,8 @@ static unsigned act_faster(struct app *a)
 
 static const struct key_binding key_table[] = {
     { { 'q' }, "q", "Quit", act_quit },
-    { { '1' }, "1", "Overview: meminfo totals, warnings, the top growers of the window", act_overview },
+    { { '1' }, "1", "Overview: meminfo totals, warnings, leak suspects, the top growers of the window",
+      act_overview },
     { { '2' }, "2", "kmalloc: size classes by variant (normal, cg, rcl, dma, rnd)", act_kmalloc },
     { { '3' }, "3", "Caches: every slab cache, like slabtop, with growth", act_caches },
     { { '4' }, "4", "vmalloc: areas by caller and by type, unpurged areas apart", act_vmalloc },

@@ -93,6 +93,9 @@ static void usage(FILE *f)
             "  --screen NAME      start on overview, kmalloc, caches (default), vmalloc, buddy\n"
             "                     or graph\n"
             "  --window W         growth and sparkline window: 1m, 10m (default), 1h, 1d\n"
+            "  --suspect-window D leak suspects are judged over at least D (default 10m; the\n"
+            "                     window above too when longer), like growth_min_window\n"
+            "  --suspect-size S   ... and must have grown by S (default 1M), like growth_min_size\n"
             "  --at TIME          show the record at or before TIME (unix seconds) of the\n"
             "                     history; with --replay --batch the frames show it\n"
             "  --no-color         monochrome (also when NO_COLOR is set)\n"
@@ -362,6 +365,8 @@ int main(int argc, char **argv)
         OPT_HEIGHT,
         OPT_NO_COLOR,
         OPT_KEYS,
+        OPT_SUSPECT_WINDOW,
+        OPT_SUSPECT_SIZE,
     };
     static const struct option longopts[] = {
         { "proc-root", required_argument, NULL, OPT_PROC_ROOT },
@@ -372,6 +377,8 @@ int main(int argc, char **argv)
         { "screen", required_argument, NULL, OPT_SCREEN },
         { "window", required_argument, NULL, OPT_WINDOW },
         { "at", required_argument, NULL, OPT_AT },
+        { "suspect-window", required_argument, NULL, OPT_SUSPECT_WINDOW },
+        { "suspect-size", required_argument, NULL, OPT_SUSPECT_SIZE },
         { "no-color", no_argument, NULL, OPT_NO_COLOR },
         { "batch", no_argument, NULL, 'b' },
         { "iterations", required_argument, NULL, 'n' },
@@ -386,6 +393,7 @@ int main(int argc, char **argv)
     static struct app a; /* large (panels, samplers, trend): not on the stack */
     bool batch_only = false, proc_root_set = false;
     int window_idx = 1;
+    uint64_t sus_window = SUSPECTS_WINDOW_DEFAULT_S, sus_size = SUSPECTS_SIZE_DEFAULT;
     long ps;
     int c, rc;
 
@@ -427,6 +435,16 @@ int main(int argc, char **argv)
         case OPT_AT:
             o.at_ns = parse_at(optarg);
             o.have_at = true;
+            break;
+        case OPT_SUSPECT_WINDOW:
+            if (parse_duration(optarg, &sus_window) < 0 || sus_window < 1 ||
+                sus_window > SUSPECTS_WINDOW_MAX_S)
+                die("--suspect-window '%s': expected a duration from 1s to 30d (90s, 10m, 1h)",
+                    optarg);
+            break;
+        case OPT_SUSPECT_SIZE:
+            if (parse_size(optarg, &sus_size) < 0 || sus_size > SUSPECTS_SIZE_MAX)
+                die("--suspect-size '%s': expected a size up to 1024T (512K, 1M, 16M)", optarg);
             break;
         case OPT_NO_COLOR:
             o.color = false;
@@ -484,11 +502,13 @@ int main(int argc, char **argv)
     }
     if (a.screen == SCREEN_GRAPH)
         a.graph_from = SCREEN_GRAPH; /* no row selected yet: the graph shows Slab */
+    suspects_init(&a.sus, sus_window, sus_size);
     screens_init(&a);
     timeline_init(&a, window_idx);
     rc = o.batch ? run_batch(&a, &o) : run_interactive(&a, &o);
     timeline_fini(&a);
     screens_fini(&a);
+    suspects_fini(&a.sus);
     source_close(&a.src);
     return rc;
 }

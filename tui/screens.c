@@ -66,7 +66,12 @@ void screens_fini(struct app *a)
 
 int screens_update(struct app *a)
 {
-    int r = tables_update(a);
+    int r;
+
+    /* First the leak suspects (judged only when due): the rows carry their marks. */
+    suspects_update(&a->sus, source_history(&a->src), a->view ? a->cursor_ns : 0,
+                    a->window_ns / 1000000000u, a->live);
+    r = tables_update(a);
 
     if (r < 0) {
         snprintf(a->msg, sizeof(a->msg), "out of memory: some rows are missing");
@@ -140,11 +145,19 @@ static int draw_warnings(struct app *a, struct canvas *cv, int y, int end)
     return used;
 }
 
+/* After the keys: what the tables' marks mean. */
+static const char *const help_legend[] = {
+    "",
+    " In the tables",
+    "   !          A leak suspect: steady growth over the suspect window (the Overview lists them)",
+};
+
 static int draw_help(struct app *a, struct canvas *cv, int y, int end)
 {
     size_t nkeys;
     const struct key_binding *kt = keys_table(&nkeys);
-    int total = (int)nkeys + 2, rows = end < 0 ? total : end - y, y0 = y;
+    int nk = (int)nkeys + 2, total = nk + (int)ARRAY_SIZE(help_legend);
+    int rows = end < 0 ? total : end - y, y0 = y;
     char line[512];
 
     if (rows <= 0)
@@ -157,6 +170,8 @@ static int draw_help(struct app *a, struct canvas *cv, int y, int end)
                      KMW_VERSION);
             canvas_fill(cv, y, 0, -1, UI_TITLE);
             canvas_put(cv, y, 0, -1, UI_TITLE, line);
+        } else if (i >= nk) {
+            canvas_put(cv, y, 0, -1, UI_NORMAL, help_legend[i - nk]);
         } else if (i > 1) {
             const struct key_binding *k = &kt[i - 2];
             snprintf(line, sizeof(line), "   %-10s %s", k->name, k->desc);

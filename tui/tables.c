@@ -5,7 +5,8 @@
  * Every table ends in the same trend columns: growth per minute over the
  * window, growth since start ("vs START") and since the mark ("vs MARK"),
  * and a sparkline of the window.  series_cell() and series_compare() serve
- * them all.
+ * them all.  The tables of consumption series (not Buddy's free memory) start
+ * with the mark column: "!" on the rows of leak suspects (suspects.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -70,6 +71,31 @@ static void cell_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
         snprintf(buf, n, "-");
     else
         snprintf(buf, n, "%llu%%", (unsigned long long)(part * 100 / whole));
+}
+
+/* A figure as a whole number of units, saturated (a fit over saturated values can be huge). */
+static int64_t round_i64(double v)
+{
+    return v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? -INT64_MAX : (int64_t)llround(v);
+}
+
+/*
+ * The first column of every table of consumption series: "!" on a leak
+ * suspect's row, in the warning colour like the row's name (cell_name), so
+ * that the mark shows in monochrome and the colour shows from afar.
+ */
+#define MARK_COL { "", 1, PANEL_LEFT, -1 }
+
+static enum ui_elem cell_mark(bool suspect, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", suspect ? "!" : "");
+    return suspect ? UI_WARN : UI_NORMAL;
+}
+
+static enum ui_elem cell_name(bool suspect, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", name);
+    return suspect ? UI_WARN : UI_NORMAL;
 }
 
 static int cmp_desc(uint64_t a, uint64_t b)
@@ -156,9 +182,10 @@ static enum series_col trend_col(size_t col, size_t first)
 
 /* --- Caches ------------------------------------------------------------------------- */
 
-enum { C_NAME, C_ACTIVE, C_OBJS, C_USE, C_OBJSIZE, C_SLABS, C_MEMORY, C_TREND };
+enum { C_MARK, C_NAME, C_ACTIVE, C_OBJS, C_USE, C_OBJSIZE, C_SLABS, C_MEMORY, C_TREND };
 
 static const struct panel_column cache_cols[] = {
+    [C_MARK] = MARK_COL,
     [C_NAME] = { "NAME", 26, PANEL_LEFT, C_NAME },
     [C_ACTIVE] = { "ACTIVE", 9, PANEL_RIGHT, C_ACTIVE },
     [C_OBJS] = { "OBJS", 9, PANEL_RIGHT, C_OBJS },
@@ -217,9 +244,10 @@ static enum ui_elem caches_cell(const void *ctx, size_t row, size_t col, int wid
     const struct slab_cache *c = cache_of(a, row);
 
     switch (col) {
+    case C_MARK:
+        return cell_mark(a->caches[row].suspect, buf, n);
     case C_NAME:
-        snprintf(buf, n, "%s", c->name);
-        break;
+        return cell_name(a->caches[row].suspect, c->name, buf, n);
     case C_ACTIVE:
         cell_count(c->active_objs, buf, n);
         break;
@@ -250,9 +278,12 @@ static const struct panel_ops caches_ops = {
 
 /* --- kmalloc ------------------------------------------------------------------------- */
 
-enum { K_SIZE, K_VARIANT0, K_TOTAL = K_VARIANT0 + KMALLOC_NVARIANTS, K_OBJS, K_USE, K_TREND };
+enum {
+    K_MARK, K_SIZE, K_VARIANT0, K_TOTAL = K_VARIANT0 + KMALLOC_NVARIANTS, K_OBJS, K_USE, K_TREND
+};
 
 static const struct panel_column kmalloc_cols[] = {
+    [K_MARK] = MARK_COL,
     [K_SIZE] = { "SIZE", 5, PANEL_RIGHT, K_SIZE },
     [K_VARIANT0 + KMALLOC_NORMAL] = { "normal", 7, PANEL_RIGHT, K_VARIANT0 + KMALLOC_NORMAL },
     [K_VARIANT0 + KMALLOC_CG] = { "cg", 7, PANEL_RIGHT, K_VARIANT0 + KMALLOC_CG },
@@ -303,21 +334,23 @@ static enum ui_elem kmalloc_cell(const void *ctx, size_t row, size_t col, int wi
     const struct app *a = ctx;
     const struct kmalloc_class *k = &a->classes[row];
 
+    /* The cells of the suspect series (a variant, the total) in the warning colour too. */
     if (col >= K_VARIANT0 && col < K_TOTAL) {
         unsigned v = (unsigned)(col - K_VARIANT0);
         if (k->present & (1u << v))
             cell_bytes(k->bytes[v], buf, n);
         else
             snprintf(buf, n, "-");
-        return UI_NORMAL;
+        return k->suspect & (1u << v) ? UI_WARN : UI_NORMAL;
     }
     switch (col) {
+    case K_MARK:
+        return cell_mark(k->suspect, buf, n);
     case K_SIZE:
-        snprintf(buf, n, "%s", k->label);
-        break;
+        return cell_name(k->suspect, k->label, buf, n);
     case K_TOTAL:
         cell_bytes(k->total, buf, n);
-        break;
+        return k->suspect & (1u << KMALLOC_NVARIANTS) ? UI_WARN : UI_NORMAL;
     case K_OBJS: {
         char x[16], y[16];
         cell_count(k->active, x, sizeof(x));
@@ -340,9 +373,10 @@ static const struct panel_ops kmalloc_ops = {
 
 /* --- Overview: meminfo ------------------------------------------------------------------ */
 
-enum { M_KEY, M_VALUE, M_TREND };
+enum { M_MARK, M_KEY, M_VALUE, M_TREND };
 
 static const struct panel_column meminfo_cols[] = {
+    [M_MARK] = MARK_COL,
     [M_KEY] = { "MEMINFO", 14, PANEL_LEFT, -1 },
     [M_VALUE] = { "VALUE", 8, PANEL_RIGHT, -1 },
     { "GROWTH/m", 8, PANEL_RIGHT, -1 },
@@ -383,10 +417,10 @@ static enum ui_elem meminfo_cell(const void *ctx, size_t row, size_t col, int wi
     bool has = a->view && sampler_valid(a->view, SRC_MEMINFO) &&
                meminfo_has(&a->view->meminfo, m->key);
 
-    if (col == M_KEY) {
-        snprintf(buf, n, "%s", meminfo_key_name(m->key));
-        return UI_NORMAL;
-    }
+    if (col == M_MARK)
+        return cell_mark(m->suspect, buf, n);
+    if (col == M_KEY)
+        return cell_name(m->suspect, meminfo_key_name(m->key), buf, n);
     if (!has) {
         snprintf(buf, n, col == M_VALUE ? "-" : "");
         return UI_NORMAL;
@@ -404,9 +438,10 @@ static const struct panel_ops meminfo_ops = {
 
 /* --- Overview: top growers -------------------------------------------------------------- */
 
-enum { G_KIND, G_NAME, G_NOW, G_GROWTH, G_RATE, G_HISTORY };
+enum { G_MARK, G_KIND, G_NAME, G_NOW, G_GROWTH, G_RATE, G_HISTORY };
 
 static const struct panel_column grower_cols[] = {
+    [G_MARK] = MARK_COL,
     [G_KIND] = { "KIND", 7, PANEL_LEFT, G_KIND },
     [G_NAME] = { "TOP GROWERS IN THE WINDOW", 34, PANEL_LEFT, G_NAME },
     [G_NOW] = { "NOW", 8, PANEL_RIGHT, G_NOW },
@@ -474,13 +509,16 @@ static enum ui_elem growers_cell(const void *ctx, size_t row, size_t col, int wi
     const struct grower_row *g = &a->growers[row];
 
     switch (col) {
+    case G_MARK:
+        return cell_mark(g->suspect, buf, n);
     case G_KIND:
         snprintf(buf, n, "%s", kind_short(g->kind));
         break;
     case G_NAME:
         /* The kind is its own column: show the name without the prefix that keeps it unique. */
-        snprintf(buf, n, "%s", g->name + (g->kind == TK_SLAB ? 0 : strlen(kind_short(g->kind)) + 1));
-        break;
+        return cell_name(g->suspect,
+                         g->name + (g->kind == TK_SLAB ? 0 : strlen(kind_short(g->kind)) + 1),
+                         buf, n);
     case G_NOW:
         cell_bytes(series_now(a, g->series), buf, n);
         break;
@@ -500,11 +538,99 @@ static const struct panel_ops growers_ops = {
     growers_count, growers_name, growers_compare, growers_cell,
 };
 
+/* --- Overview: leak suspects ------------------------------------------------------------ */
+
+enum { S_MARK, S_KIND, S_RATE, S_NET, S_STEADY, S_WINDOW, S_NAME };
+
+static const struct panel_column suspect_cols[] = {
+    [S_MARK] = MARK_COL,
+    [S_KIND] = { "KIND", 7, PANEL_LEFT, -1 },
+    [S_RATE] = { "GROWTH/h", 9, PANEL_RIGHT, S_RATE },
+    [S_NET] = { "NET", 8, PANEL_RIGHT, -1 },
+    [S_STEADY] = { "STEADY", 6, PANEL_RIGHT, -1 },
+    [S_WINDOW] = { "WINDOW", 6, PANEL_RIGHT, -1 },
+    /* Last, as wide as the screen leaves: at 60 columns the figures still show. */
+    [S_NAME] = { "LEAK SUSPECT", 0, PANEL_LEFT, -1 },
+};
+
+static const struct growth_series *suspect_of(const struct app *a, size_t row)
+{
+    return a->sus.v[row].g;
+}
+
+/* A meminfo series by its key (its name is "-"), the others by name, as kmemctl growth. */
+static const char *suspect_name(const struct growth_series *g)
+{
+    return strcmp(g->kind, "meminfo") == 0 ? g->field : g->name;
+}
+
+static size_t suspects_count(const void *ctx)
+{
+    return ((const struct app *)ctx)->sus.n;
+}
+
+static const char *suspects_name(const void *ctx, size_t row)
+{
+    return suspect_name(suspect_of(ctx, row));
+}
+
+/* Fastest first, like kmemctl growth; equal rates in a fixed order (kind, field, then name). */
+static int suspects_compare(const void *ctx, size_t ra, size_t rb, int key)
+{
+    const struct growth_series *x = suspect_of(ctx, ra), *y = suspect_of(ctx, rb);
+    int c;
+
+    (void)key;
+    if (x->fit.per_hour != y->fit.per_hour)
+        return x->fit.per_hour > y->fit.per_hour ? -1 : 1;
+    if ((c = strcmp(x->kind, y->kind)) != 0)
+        return c;
+    return strcmp(x->field, y->field);
+}
+
+static enum ui_elem suspects_cell(const void *ctx, size_t row, size_t col, int width, char *buf,
+                                  size_t n)
+{
+    const struct app *a = ctx;
+    const struct growth_series *g = suspect_of(a, row);
+    char b[32];
+
+    (void)width;
+    switch (col) {
+    case S_MARK:
+        return cell_mark(true, buf, n);
+    case S_KIND:
+        snprintf(buf, n, "%s", g->kind);
+        break;
+    case S_RATE:
+        cell_delta(true, round_i64(g->fit.per_hour), true, b, sizeof(b));
+        snprintf(buf, n, "%s/h", b);
+        break;
+    case S_NET:
+        cell_delta(true, round_i64(g->fit.net), true, buf, n);
+        break;
+    case S_STEADY:
+        snprintf(buf, n, "%.2f", g->fit.steadiness);
+        break;
+    case S_WINDOW:
+        suspects_window_name(a->sus.v[row].window_s, buf, n);
+        break;
+    default:
+        return cell_name(true, suspect_name(g), buf, n);
+    }
+    return UI_NORMAL;
+}
+
+static const struct panel_ops suspects_ops = {
+    suspects_count, suspects_name, suspects_compare, suspects_cell,
+};
+
 /* --- vmalloc: by type ------------------------------------------------------------------- */
 
-enum { T_NAME, T_AREAS, T_BYTES, T_REAL, T_TREND };
+enum { T_MARK, T_NAME, T_AREAS, T_BYTES, T_REAL, T_TREND };
 
 static const struct panel_column vmtype_cols[] = {
+    [T_MARK] = MARK_COL,
     [T_NAME] = { "BY TYPE", 30, PANEL_LEFT, -1 },
     [T_AREAS] = { "AREAS", 7, PANEL_RIGHT, -1 },
     [T_BYTES] = { "BYTES", 8, PANEL_RIGHT, -1 },
@@ -515,23 +641,28 @@ static const struct panel_column vmtype_cols[] = {
     { "HISTORY", 0, PANEL_LEFT, -1 },
 };
 
+/* The types that have areas, the total, and the unpurged row (always: it explains VmallocUsed). */
+static bool vmtype_shown(const struct app *a, size_t i)
+{
+    return a->vmtypes[i].sum.areas || i >= VMALLOC_NTYPES;
+}
+
 static size_t vmtypes_count(const void *ctx)
 {
     const struct app *a = ctx;
     size_t n = 0;
 
-    /* Only the types that have areas, plus the unpurged row (always: it explains VmallocUsed). */
     for (size_t i = 0; i < APP_VMTYPE_ROWS; i++)
-        n += a->vmtypes[i].sum.areas || i == VMALLOC_NTYPES;
+        n += vmtype_shown(a, i);
     return a->view && sampler_valid(a->view, SRC_VMALLOCINFO) ? n : 0;
 }
 
 static const struct vm_type_row *vmtype_row(const struct app *a, size_t row)
 {
     for (size_t i = 0; i < APP_VMTYPE_ROWS; i++)
-        if ((a->vmtypes[i].sum.areas || i == VMALLOC_NTYPES) && row-- == 0)
+        if (vmtype_shown(a, i) && row-- == 0)
             return &a->vmtypes[i];
-    return &a->vmtypes[VMALLOC_NTYPES];
+    return &a->vmtypes[APP_VMTYPE_UNPURGED];
 }
 
 static const char *vmtypes_name(const void *ctx, size_t row)
@@ -546,9 +677,10 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
     const struct vm_type_row *t = vmtype_row(a, row);
 
     switch (col) {
+    case T_MARK:
+        return cell_mark(t->suspect, buf, n);
     case T_NAME:
-        snprintf(buf, n, "%s", t->name);
-        break;
+        return cell_name(t->suspect, t->name, buf, n);
     case T_AREAS:
         cell_count(t->sum.areas, buf, n);
         break;
@@ -557,7 +689,7 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
         break;
     case T_REAL:
         /* Unpurged areas have no pages of their own left: say so rather than 0B. */
-        if (t == &a->vmtypes[VMALLOC_NTYPES])
+        if (t == &a->vmtypes[APP_VMTYPE_UNPURGED])
             snprintf(buf, n, "-");
         else
             cell_bytes(mul_sat(t->sum.pages, a->view->page_size ? a->view->page_size : 4096), buf, n);
@@ -574,9 +706,10 @@ static const struct panel_ops vmtypes_ops = {
 
 /* --- vmalloc: by caller ----------------------------------------------------------------- */
 
-enum { V_NAME, V_TYPE, V_AREAS, V_BYTES, V_REAL, V_TREND };
+enum { V_MARK, V_NAME, V_TYPE, V_AREAS, V_BYTES, V_REAL, V_TREND };
 
 static const struct panel_column vmcaller_cols[] = {
+    [V_MARK] = MARK_COL,
     [V_NAME] = { "CALLER", 34, PANEL_LEFT, V_NAME },
     [V_TYPE] = { "TYPE", 8, PANEL_LEFT, V_TYPE },
     [V_AREAS] = { "AREAS", 6, PANEL_RIGHT, V_AREAS },
@@ -636,9 +769,10 @@ static enum ui_elem vmcallers_cell(const void *ctx, size_t row, size_t col, int 
     const struct vm_caller_row *v = &a->vmcallers[row];
 
     switch (col) {
+    case V_MARK:
+        return cell_mark(v->suspect, buf, n);
     case V_NAME:
-        snprintf(buf, n, "%s", v->name);
-        break;
+        return cell_name(v->suspect, v->name, buf, n);
     case V_TYPE:
         snprintf(buf, n, "%s", types_label(v->types));
         break;
@@ -751,14 +885,16 @@ void tables_init(struct app *a)
         a->meminfo[i].key = meminfo_keys[i];
         a->meminfo[i].series = -1;
     }
-    for (size_t i = 0; i < APP_VMTYPE_ROWS; i++) {
-        a->vmtypes[i].name = i < VMALLOC_NTYPES ? vmalloc_type_name((enum vmalloc_type)i)
-                                                : "unpurged (lazily freed)";
+    for (size_t i = 0; i < VMALLOC_NTYPES; i++)
+        a->vmtypes[i].name = vmalloc_type_name((enum vmalloc_type)i);
+    a->vmtypes[APP_VMTYPE_TOTAL].name = "total";
+    a->vmtypes[APP_VMTYPE_UNPURGED].name = "unpurged (lazily freed)";
+    for (size_t i = 0; i < APP_VMTYPE_ROWS; i++)
         a->vmtypes[i].series = -1;
-    }
     panel_init(&a->p_caches, cache_cols, ARRAY_SIZE(cache_cols), &caches_ops, a, C_MEMORY);
     panel_init(&a->p_kmalloc, kmalloc_cols, ARRAY_SIZE(kmalloc_cols), &kmalloc_ops, a, K_SIZE);
     panel_init(&a->p_meminfo, meminfo_cols, ARRAY_SIZE(meminfo_cols), &meminfo_ops, a, M_KEY);
+    panel_init(&a->p_suspects, suspect_cols, ARRAY_SIZE(suspect_cols), &suspects_ops, a, S_RATE);
     panel_init(&a->p_growers, grower_cols, ARRAY_SIZE(grower_cols), &growers_ops, a, G_GROWTH);
     panel_init(&a->p_vmtypes, vmtype_cols, ARRAY_SIZE(vmtype_cols), &vmtypes_ops, a, T_NAME);
     panel_init(&a->p_vmcallers, vmcaller_cols, ARRAY_SIZE(vmcaller_cols), &vmcallers_ops, a,
@@ -771,6 +907,7 @@ void tables_fini(struct app *a)
     panel_fini(&a->p_caches);
     panel_fini(&a->p_kmalloc);
     panel_fini(&a->p_meminfo);
+    panel_fini(&a->p_suspects);
     panel_fini(&a->p_growers);
     panel_fini(&a->p_vmtypes);
     panel_fini(&a->p_vmcallers);
@@ -800,6 +937,7 @@ static int update_caches(struct app *a)
     for (size_t i = 0; i < si->n; i++) {
         a->caches[i].cache = i;
         a->caches[i].series = trend_find(&a->tr, TK_SLAB, si->caches[i].name);
+        a->caches[i].suspect = suspects_find(&a->sus, "slab", si->caches[i].name, NULL) != NULL;
     }
     a->ncaches = si->n;
     return 0;
@@ -835,16 +973,22 @@ static int update_kmalloc(struct app *a)
         if (r->variant == KMALLOC_NORMAL && r->objsize > k->objsize)
             k->objsize = r->objsize;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         a->classes[i].series = trend_find(&a->tr, TK_KMALLOC, a->classes[i].label);
+        a->classes[i].suspect = suspects_kmalloc_mask(&a->sus, a->classes[i].size);
+    }
     a->nclasses = n;
     return 0;
 }
 
 static void update_meminfo(struct app *a)
 {
-    for (size_t i = 0; i < APP_MEMINFO_ROWS; i++)
-        a->meminfo[i].series = trend_find(&a->tr, TK_MEMINFO, meminfo_key_name(a->meminfo[i].key));
+    for (size_t i = 0; i < APP_MEMINFO_ROWS; i++) {
+        const char *key = meminfo_key_name(a->meminfo[i].key);
+
+        a->meminfo[i].series = trend_find(&a->tr, TK_MEMINFO, key);
+        a->meminfo[i].suspect = suspects_find(&a->sus, "meminfo", "-", key) != NULL;
+    }
 }
 
 static int cmp_vmrow(const void *x, const void *y)
@@ -865,6 +1009,7 @@ static int update_vmalloc(struct app *a)
     for (size_t i = 0; i < APP_VMTYPE_ROWS; i++) {
         memset(&a->vmtypes[i].sum, 0, sizeof(a->vmtypes[i].sum));
         a->vmtypes[i].series = -1;
+        a->vmtypes[i].suspect = false;
     }
     if (!sampler_valid(a->view, SRC_VMALLOCINFO))
         return 0;
@@ -872,8 +1017,11 @@ static int update_vmalloc(struct app *a)
         a->vmtypes[t].sum = vi->types[t];
         a->vmtypes[t].series = trend_find(&a->tr, TK_VMSUM, a->vmtypes[t].name);
     }
-    a->vmtypes[VMALLOC_NTYPES].sum = vi->unpurged;
-    a->vmtypes[VMALLOC_NTYPES].series = trend_find(&a->tr, TK_VMSUM, "unpurged");
+    a->vmtypes[APP_VMTYPE_TOTAL].sum = vi->total;
+    a->vmtypes[APP_VMTYPE_TOTAL].series = trend_find(&a->tr, TK_VMSUM, "total");
+    a->vmtypes[APP_VMTYPE_TOTAL].suspect = suspects_find(&a->sus, "vmalloc", "total", NULL) != NULL;
+    a->vmtypes[APP_VMTYPE_UNPURGED].sum = vi->unpurged;
+    a->vmtypes[APP_VMTYPE_UNPURGED].series = trend_find(&a->tr, TK_VMSUM, "unpurged");
     if (array_reserve((void **)&a->vmsort, &a->vmsort_cap, vi->n, sizeof(*a->vmsort)) < 0 ||
         array_reserve((void **)&a->vmcallers, &a->vmcallers_cap, vi->n, sizeof(*a->vmcallers)) < 0)
         return -ENOMEM;
@@ -888,6 +1036,8 @@ static int update_vmalloc(struct app *a)
             v = &a->vmcallers[n++];
             memset(v, 0, sizeof(*v));
             timeline_vmalloc_name(r, v->name, sizeof(v->name));
+            /* growth.h sums a caller over its modules: each module's row shows the verdict */
+            v->suspect = suspects_find(&a->sus, "vmalloc", r->caller, NULL) != NULL;
         }
         v = &a->vmcallers[n - 1];
         v->types |= 1u << r->type;
@@ -919,7 +1069,8 @@ static int update_zones(struct app *a)
 }
 
 /* Insert g into the top growers, largest growth first; the list holds APP_TOP_GROWERS. */
-static void grower_offer(struct app *a, int kind, const char *prefix, const char *name, long series)
+static void grower_offer(struct app *a, int kind, const char *prefix, const char *name, long series,
+                         bool suspect)
 {
     const struct trend_series *s = trend_series(&a->tr, series);
     int64_t g;
@@ -940,17 +1091,21 @@ static void grower_offer(struct app *a, int kind, const char *prefix, const char
     snprintf(a->growers[pos].name, sizeof(a->growers[pos].name), "%s%s", prefix, name);
     a->growers[pos].series = series;
     a->growers[pos].growth = g;
+    a->growers[pos].suspect = suspect;
 }
 
 static void update_growers(struct app *a)
 {
     a->ngrowers = 0;
     for (size_t i = 0; i < a->ncaches; i++)
-        grower_offer(a, TK_SLAB, "", cache_of(a, i)->name, a->caches[i].series);
+        grower_offer(a, TK_SLAB, "", cache_of(a, i)->name, a->caches[i].series,
+                     a->caches[i].suspect);
     for (size_t i = 0; i < a->nclasses; i++)
-        grower_offer(a, TK_KMALLOC, "kmalloc ", a->classes[i].label, a->classes[i].series);
+        grower_offer(a, TK_KMALLOC, "kmalloc ", a->classes[i].label, a->classes[i].series,
+                     a->classes[i].suspect != 0);
     for (size_t i = 0; i < a->nvmcallers; i++)
-        grower_offer(a, TK_VMALLOC, "vmalloc ", a->vmcallers[i].name, a->vmcallers[i].series);
+        grower_offer(a, TK_VMALLOC, "vmalloc ", a->vmcallers[i].name, a->vmcallers[i].series,
+                     a->vmcallers[i].suspect);
 }
 
 int tables_update(struct app *a)
@@ -966,7 +1121,8 @@ int tables_update(struct app *a)
     }
     update_growers(a);
     if (panel_refresh(&a->p_caches) < 0 || panel_refresh(&a->p_kmalloc) < 0 ||
-        panel_refresh(&a->p_meminfo) < 0 || panel_refresh(&a->p_growers) < 0 ||
+        panel_refresh(&a->p_meminfo) < 0 || panel_refresh(&a->p_suspects) < 0 ||
+        panel_refresh(&a->p_growers) < 0 ||
         panel_refresh(&a->p_vmtypes) < 0 || panel_refresh(&a->p_vmcallers) < 0 ||
         panel_refresh(&a->p_zones) < 0)
         r = -ENOMEM;
@@ -1112,15 +1268,117 @@ static int overview_warnings(struct app *a, struct canvas *cv, int y, int end)
     return used;
 }
 
+/* "10m", or "10m and 1h" when the selected window is judged too. */
+static void suspect_windows(const struct suspects *s, char *buf, size_t n)
+{
+    char w0[16], w1[16] = "";
+
+    suspects_window_name(s->rule.min_window_s, w0, sizeof(w0));
+    if (s->win[1].window_s)
+        suspects_window_name(s->win[1].window_s, w1, sizeof(w1));
+    snprintf(buf, n, "%s%s%s", w0, w1[0] ? " and " : "", w1);
+}
+
+/*
+ * The leak suspects: a line saying what was judged (or why nothing was),
+ * then the suspects, in at most max rows (max < 0: every one).  Returns the
+ * rows used.
+ */
+static int draw_suspects(struct app *a, struct canvas *cv, int y, int end, int max)
+{
+    const struct suspects *s = &a->sus;
+    uint64_t at = 0;
+    char line[512], wins[40], size[32], t[64], d[32];
+    int h, used;
+
+    if (end >= 0 && max > end - y)
+        max = end - y;
+    if (max == 0 || !fits(y, end))
+        return 0;
+    if (!s->judged) {
+        snprintf(line, sizeof(line), " leak suspects not judged%s%s", s->err[0] ? ": " : " yet",
+                 s->err);
+        return put_line(cv, y, end, s->err[0] ? UI_WARN : UI_NORMAL, line);
+    }
+    suspect_windows(s, wins, sizeof(wins));
+    fmt_bytes(size, sizeof(size), s->rule.min_bytes);
+    /* While live the verdicts are kept for a while (suspects.h): say when they are from. */
+    for (int w = 0; w < SUSPECTS_NWIN; w++)
+        if (s->win[w].window_s && s->win[w].end_ns != a->cursor_ns &&
+            (!at || s->win[w].end_ns < at))
+            at = s->win[w].end_ns;
+    t[0] = '\0';
+    if (at) {
+        fmt_clock(at, d, sizeof(d));
+        snprintf(t, sizeof(t), ", judged at %s", d);
+    }
+    if (s->n == 0) {
+        int len = snprintf(line, sizeof(line), " no leak suspects over %s (>= %s, steady%s)", wins,
+                           size, t);
+
+        /* A series is judged once its points span 3/4 of the window: why a young history has none */
+        for (int w = 0; w < SUSPECTS_NWIN && len > 0 && (size_t)len < sizeof(line); w++) {
+            uint64_t need = (uint64_t)(GROWTH_COVERAGE * (double)s->win[w].window_s);
+            char win[16], have[32];
+
+            if (s->history_s >= need)
+                continue;
+            suspects_window_name(s->win[w].window_s, win, sizeof(win));
+            fmt_span(need * 1000000000ull, d, sizeof(d));
+            fmt_span(s->history_s * 1000000000ull, have, sizeof(have));
+            snprintf(line + len, sizeof(line) - (size_t)len,
+                     ": a verdict over %s needs %s of history, has %s", win, d, have);
+            break;
+        }
+        return put_line(cv, y, end, UI_NORMAL, line);
+    }
+    snprintf(line, sizeof(line),
+             " %zu leak suspect%s over %s (>= %s, steady%s), marked ! in the tables", s->n,
+             s->n == 1 ? "" : "s", wins, size, t);
+    used = put_line(cv, y, end, UI_WARN, line);
+    /* The table's title and rows; when not all fit, the last line counts the others. */
+    h = max < 0 ? -1 : max - used;
+    if (h >= 0 && (size_t)h < 1 + a->p_suspects.n)
+        h--;
+    if (h >= 0 && h < 2)
+        return used;
+    h = panel_draw(&a->p_suspects, cv, y + used, 0, cv->w, h, false);
+    used += h;
+    if ((size_t)(h - 1) < a->p_suspects.n) {
+        snprintf(line, sizeof(line), " ... and %zu more (a taller terminal shows them all)",
+                 a->p_suspects.n - (size_t)(h - 1));
+        used += put_line(cv, y + used, end, UI_WARN, line);
+    }
+    return used;
+}
+
 int draw_overview(struct app *a, struct canvas *cv, int y, int end, bool interactive)
 {
-    int y0 = y;
+    int y0 = y, max = -1;
 
     y += panel_draw(&a->p_meminfo, cv, y, 0, cv->w, rows_left(y, end), false);
     y += overview_warnings(a, cv, y, end);
     if (!fits(y + 1, end))
         return y - y0;
-    y++; /* a blank line between the two tables */
+    y++; /* a blank line between the tables */
+    /*
+     * The suspects take what the growers (a blank line, the title, the rows) leave, but at
+     * least half the rows, and at least their line, the table's title, one suspect and the
+     * count of the others.
+     */
+    if (end >= 0) {
+        int left = rows_left(y, end);
+
+        max = left - 1 - (a->p_growers.n ? panel_height(&a->p_growers) : 2);
+        if (max < left / 2)
+            max = left / 2;
+        if (max < 4)
+            max = 4;
+    }
+    y += draw_suspects(a, cv, y, end, max);
+    if (!fits(y + 1, end))
+        return y - y0;
+    y++;
     y += panel_draw(&a->p_growers, cv, y, 0, cv->w, rows_left(y, end), interactive);
     if (a->p_growers.n == 0 && fits(y, end)) {
         canvas_put(cv, y, 1, -1, UI_NORMAL,

@@ -71,6 +71,16 @@ golden() {
     fi
 }
 keys() { tm send-keys -t kt "$@"; }
+# q ends the session's kmemtop with status 0 and nothing on stderr.
+quit_ok() {
+    keys q
+    for _ in $(seq 50); do
+        [ -s "$T_TMP/rc" ] && break
+        sleep 0.1
+    done
+    expect_eq "q quits with status 0 and nothing on stderr" \
+        "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+}
 
 bin=$KMEMTOP
 [[ $bin == /* ]] || bin=$PWD/$bin
@@ -81,11 +91,11 @@ tm new-session -d -s kt -x 120 -y 40 -c "$PWD" \
 golden caches "3 Caches at the end of the recording (the default screen)" \
     '^ replay trace\.kmw \| sort MEMORY \| window 1m'
 keys 1
-golden overview "1 Overview: meminfo sparklines and the top growers of the window" '^KIND +TOP GROWERS'
+golden overview "1 Overview: meminfo sparklines and the top growers of the window" '^ +KIND +TOP GROWERS'
 keys 2
 golden kmalloc "2 kmalloc: a column per variant, total, objects, growth, sparkline" '^ +SIZE +normal +cg'
 keys 4
-golden vmalloc "4 vmalloc: total graph, by type with unpurged apart, by caller" '^CALLER +TYPE'
+golden vmalloc "4 vmalloc: total graph, by type with unpurged apart, by caller" '^ +CALLER +TYPE'
 keys 5
 golden buddy "5 Buddy: zones, then the selected zone's blocks per order" '^ORDER +BLOCK'
 keys Down Down
@@ -97,7 +107,7 @@ check_screen "Esc leaves the graph for the screen it came from" '^ 0:Normal: fre
 keys Tab
 check_screen "Tab goes on to the next screen (6, the graph of the selection)" 'free memory of zone 0:Normal'
 keys Tab
-check_screen "... and from the graph around to 1" '^KIND +TOP GROWERS'
+check_screen "... and from the graph around to 1" '^ +KIND +TOP GROWERS'
 
 # --- sorting, filtering, search -----------------------------------------------------
 keys 3 '>'
@@ -139,19 +149,101 @@ check_screen "... and around (1h, 1d, 1m)" '\| window 1m \|'
 keys 3 '?'
 golden help "? shows the help generated from the key table" '^ +q +Quit$'
 keys Escape
-check_screen "Esc closes the help" '^NAME +ACTIVE'
+check_screen "Esc closes the help" '^ +NAME +ACTIVE'
 tm resize-window -t kt -x 50 -y 12
 golden too-small "50x12 shows 'terminal too small'" 'too small'
 tm resize-window -t kt -x 120 -y 40
-golden caches-back-from-small "back at 120x40 the screen is as before" '^NAME +ACTIVE'
+golden caches-back-from-small "back at 120x40 the screen is as before" '^ +NAME +ACTIVE'
 
-keys q
-for _ in $(seq 50); do
-    [ -s "$T_TMP/rc" ] && break
-    sleep 0.1
+quit_ok
+
+# --- leak suspects: judged over 10 s during the ramp, marked in every table, gone after ---
+# The trace ramps from 005 to 019 (threads: vmalloc kernel_clone; pipes: kmalloc cg-1024;
+# files: dentry) and releases everything at 020: kmemctl --replay ... check --window 10s
+# flags 21 series from 011 to 019 and none from 020 on.
+t_ramp=$(awk '{printf "%.3f", $1 / 1e9 + 0.1}' tests/fixtures/growth-trace/014/time_ns)
+t_end=$(awk '{printf "%.3f", $1 / 1e9 + 0.1}' tests/fixtures/growth-trace/029/time_ns)
+rm -f "$T_TMP/rc" "$T_TMP/err"
+tm new-session -d -s kt -x 120 -y 40 -c "$PWD" \
+    "env TZ=UTC LC_ALL=C.UTF-8 $bin --replay $T_TMP/trace.kmw --window 1m --suspect-window 10s \
+     --suspect-size 1M --at $t_ramp --screen overview 2>$T_TMP/err; echo \$? >$T_TMP/rc"
+golden suspects-overview "Overview during the ramp lists the suspects of 10 s (and 1m) at 120x40" \
+    '^ 21 leak suspects over 10s and 1m \(>= 1\.0M, steady\), marked ! in the tables$'
+for row in 'vmalloc .* kernel_clone' 'kmalloc .* cg-1024' 'slab .* dentry'; do
+    expect_match "... among them: $row" "$PANE" "^! $row\$"
 done
-expect_eq "q quits with status 0 and nothing on stderr" \
-    "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+expect_match "... the meminfo rows they weigh on are marked" "$PANE" '^! SUnreclaim +[0-9.]+M '
+expect_match "... and the top growers" "$PANE" '^! vmalloc kernel_clone +[0-9.]+M '
+keys 2
+golden suspects-kmalloc "2 kmalloc marks the 1k class (cg-1024 and total-1024 are suspects)" '^!  +1k '
+keys 3
+golden suspects-caches "3 Caches marks the suspect caches" '^! dentry '
+expect_match "... kmalloc-cg-1k among them" "$PANE" '^! kmalloc-cg-1k '
+keys 4
+golden suspects-vmalloc "4 vmalloc marks the caller and the total" '^! kernel_clone '
+expect_match "... the total row" "$PANE" '^! total +[0-9]+ '
+keys 1
+# (each size waits for what only it shows: the previous screen stays until kmemtop redraws)
+tm resize-window -t kt -x 60 -y 15
+golden suspects-60x15 "60x15 (the smallest laid out): the line, one suspect, the others counted" \
+    '^ \.\.\. and 20 more'
+tm resize-window -t kt -x 80 -y 24
+golden suspects-80x24 "80x24: the suspects take what the top growers leave" '^ +KIND +TOP GROWERS'
+tm resize-window -t kt -x 120 -y 40
+keys b 00:49:33 Enter
+golden suspects-gone "after the release (the end of the trace) the suspects are gone" \
+    '^ no leak suspects over 10s and 1m \(>= 1\.0M, steady\)'
+keys 3
+check_gone "... and no table marks a row" '^! '
+keys b 00:49:25 Enter
+check_screen "b 00:49:25: the first record after the release has none" '\| at 00:49:25 '
+keys 1
+check_screen "... on the Overview either" '^ no leak suspects over 10s'
+keys t
+check_screen "t: one record back, in the ramp, they are back" '^ 21 leak suspects over 10s'
+keys T
+check_screen "T: forward again, gone" '^ no leak suspects over 10s'
+quit_ok
+
+# kmemtop's suspects are kmemctl's for the same windows and end: each window through
+# `kmemctl check` ("suspect: KIND NAME FIELD grew NET in W (RATE/h, steadiness S)"), a series
+# flagged by both under the shorter one, as kmemtop lists them.
+kmemctl_suspects() {   # AT
+    for w in 10s 60s; do
+        "$KMEMCTL" --replay "$T_TMP/trace.kmw" --at "$1" check --window "$w" --threshold 1M
+        [ $? -le 1 ] || echo "kmemctl check failed"
+    done | awk '$1 == "suspect:" {
+        key = $2 " " $3 " " $4; if (key in seen) next; seen[key] = 1
+        rate = $9; gsub(/[(,]/, "", rate); s = $11; sub(/\)$/, "", s)
+        print key, $6, rate, s, $8 }' | sort
+}
+# The suspects table of the Overview: "! KIND GROWTH/h NET STEADY WINDOW NAME"; a meminfo
+# series is named by its key, and each kind has one bytes field (growth.h).
+kmemtop_suspects() {   # AT
+    env TZ=UTC "$KMEMTOP" --replay "$T_TMP/trace.kmw" --batch --screen overview --window 1m \
+        --suspect-window 10s --suspect-size 1M --at "$1" |
+        awk '/leak suspects over/ { f = 1; next } /^$/ { f = 0 } f && $1 == "!" && $2 != "KIND" {
+            field = $2 == "vmalloc" ? "bytes" : $2 == "meminfo" ? $7 : "bytes_total"
+            print $2, ($2 == "meminfo" ? "-" : $7), field, $4, $3, $5, $6 }' | sort
+}
+# The differences between the two lists: none when they are equal.  Steadiness may differ by
+# 0.01: kmemctl rounds it to 0.001 (its JSON) before printing two decimals, kmemtop once.
+suspects_diff() {   # KMEMTOP_LINES KMEMCTL_LINES
+    awk 'NR == FNR { if (NF) tm[$1 " " $2 " " $3 " " $4 " " $5 " " $7] = $6; next }
+        NF { k = $1 " " $2 " " $3 " " $4 " " $5 " " $7
+             if (!(k in tm)) { print "kmemctl only: " $0; next }
+             d = tm[k] - $6; if (d > 0.0101 || d < -0.0101) print "steadiness " tm[k] ": " $0
+             delete tm[k] }
+        END { for (k in tm) print "kmemtop only: " k }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+want=$(kmemctl_suspects "$t_ramp")
+expect_eq "kmemctl flags the ramp's series (the comparison below is not empty)" \
+    "$(grep -cE '^(vmalloc kernel_clone|kmalloc cg-1024|slab dentry) ' <<<"$want")" 3
+got=$(kmemtop_suspects "$t_ramp")
+expect_eq "kmemtop's suspects during the ramp are kmemctl check's (kind, name, net, rate, steadiness, window)" \
+    "$(wc -l <<<"$got") $(suspects_diff "$got" "$want")" "$(wc -l <<<"$want") "
+expect_eq "... and after the release: none from either" \
+    "$(kmemtop_suspects "$t_end")|$(kmemctl_suspects "$t_end")" "|"
 
 # --- batch on a replay: deterministic ----------------------------------------------------
 for s in overview kmalloc caches vmalloc buddy graph; do

@@ -45,7 +45,7 @@ want=$(awk '$1=="dentry"{print $2, $3}' "$T_TMP/proc/slabinfo")
 expect_eq "... with the fixture's numbers (dentry active, objs)" \
     "$(awk '$1=="dentry"{print $2, $3; exit}' <<<"$OUT")" "$want"
 run "$KMEMTOP" --socket "$SOCK" --batch -n 1 --screen vmalloc
-expect_match "... the vmalloc screen comes from the ring too" "$OUT" '^CALLER +TYPE +AREAS'
+expect_match "... the vmalloc screen comes from the ring too" "$OUT" '^ +CALLER +TYPE +AREAS'
 h=$(grep -E '^kmemtop [0-9]{4}-' <<<"$OUT" | head -1)
 run "$KMEMTOP" --socket "$SOCK" --batch -n 1 --at "$(date +%s)" --screen caches
 expect_eq "batch --at on the daemon shows a record of its ring" "$RC" 0
@@ -56,7 +56,7 @@ bin=$KMEMTOP
 tm new-session -d -s kt -x 120 -y 40 -c "$PWD" \
     "env LC_ALL=C.UTF-8 $bin --socket $SOCK 2>$T_TMP/err; echo \$? >$T_TMP/rc"
 check_screen "the status line names the daemon" "^ daemon $SOCK_RE \\| sort MEMORY \\| window 10m"
-check_screen "... and the caches come from it" '^dentry +[0-9]+ '
+check_screen "... and the caches come from it" '^[ !] dentry +[0-9]+ '
 sleep 2 # a few records in the ring
 tm send-keys -t kt t t
 check_screen "t steps back through the daemon's ring" '\| at [0-9:]{8} \(-[0-9]+s\)'
@@ -77,7 +77,7 @@ if tm has-session -t kt && [ ! -s "$T_TMP/rc" ]; then
 else
     not_ok "... and kmemtop stays up, retrying" "rc $(cat "$T_TMP/rc" 2>/dev/null)" "$(cat "$T_TMP/err")"
 fi
-check_screen "... still showing the last record" '^dentry +[0-9]+ '
+check_screen "... still showing the last record" '^[ !] dentry +[0-9]+ '
 tm send-keys -t kt t
 check_screen "... and its history can still be browsed" '\| at [0-9:]{8}'
 tm send-keys -t kt z z
@@ -175,10 +175,10 @@ if start_daemon mv --proc-root "$T_TMP/proc" --state-dir "$T_TMP/blocker/state";
     PANE=""
     for _ in $(seq 50); do
         PANE=$(tm capture-pane -p -t kt3)
-        grep -q '^dentry ' <<<"$PANE" && break
+        grep -q '^[ !] dentry ' <<<"$PANE" && break
         sleep 0.1
     done
-    expect_match "a daemon keeping its ring in memory is shown like any other" "$PANE" '^dentry '
+    expect_match "a daemon keeping its ring in memory is shown like any other" "$PANE" '^[ !] dentry '
     rm -f "$T_TMP/blocker"
     mkdir -p "$T_TMP/blocker/state"
     for _ in $(seq 150); do
