@@ -200,21 +200,24 @@ struct gser {
     char field[GROWTH_FIELD_MAX];
     uint32_t hnext;   /* hash chain: index + 1, 0 ends */
     uint32_t stamp;   /* the plan that lists it */
-    double cur;       /* this record's value (a sum over its entities) */
-    bool present;
+    uint64_t sum;     /* this record's value: the sum of its contributions (mod 2^64) */
+    uint32_t npresent; /* contributions present: absent when 0 */
+    bool dirty;       /* listed in dirty[src]: sum or presence moved since its run was checked */
     bool in_run;      /* run_v has held since run_t0, p0 = the source's sums before it */
     double run_v, run_t0;
     struct pfx p0;
     struct growth_acc acc;
 };
 
-/* One entity's share of one series. */
+/* One entity's share of one series, and its value at the last record. */
 struct contrib {
     uint32_t slot;
     uint32_t ser;
     uint16_t sel;
     uint16_t f;
     uint8_t src;
+    bool has;
+    uint64_t last;    /* 0 when !has */
 };
 
 struct geval {
@@ -226,6 +229,11 @@ struct geval {
     size_t nc, ccap;
     uint32_t *bysrc[SRC_N]; /* the plan's series per source */
     size_t nbysrc[SRC_N], capbysrc[SRC_N];
+    uint32_t *cstart; /* contributions of slot i: c[cstart[i] .. cstart[i + 1]) */
+    size_t ncstart, capcstart;
+    uint32_t *dirty[SRC_N]; /* series to check at the next record that stores their source */
+    size_t ndirty[SRC_N], capdirty[SRC_N];
+    uint64_t last_seq; /* of the last record seen (valid with have_gen) */
     uint32_t stamp;
     uint64_t gen;
     bool have_gen;
@@ -325,8 +333,8 @@ static int add_contrib(struct geval *ev, unsigned slot, enum gkind kind, const c
             return -ENOMEM;
         ev->c = nc;
     }
-    ev->c[ev->nc++] = (struct contrib){ slot, (uint32_t)si, (uint16_t)sel, (uint16_t)f,
-                                        (uint8_t)src };
+    ev->c[ev->nc++] = (struct contrib){ .slot = slot, .ser = (uint32_t)si, .sel = (uint16_t)sel,
+                                        .f = (uint16_t)f, .src = (uint8_t)src };
     x = &ev->s[si];
     if (x->stamp != ev->stamp) {
         x->stamp = ev->stamp;
@@ -422,6 +430,69 @@ static void run_flush(struct geval *ev, struct gser *x)
     x->in_run = false;
 }
 
+static int mark_dirty(struct geval *ev, struct gser *x)
+{
+    void *d = ev->dirty[x->src];
+
+    if (x->dirty)
+        return 0;
+    if (array_reserve(&d, &ev->capdirty[x->src], ev->ndirty[x->src] + 1, sizeof(uint32_t)) < 0)
+        return -ENOMEM;
+    ev->dirty[x->src] = d;
+    ev->dirty[x->src][ev->ndirty[x->src]++] = (uint32_t)(x - ev->s);
+    x->dirty = true;
+    return 0;
+}
+
+/* Take contribution c's value in entity e (NULL: absent) into its series. */
+static int contrib_update(struct geval *ev, struct contrib *c, const struct ring_entity *e,
+                          uint32_t page_size)
+{
+    struct gser *x = &ev->s[c->ser];
+    uint64_t v = 0;
+    bool has = e != NULL;
+
+    if (has) {
+        switch (c->sel) {
+        case SEL_SLAB_BYTES:
+            v = mul_sat(mul_sat(e->val[SF_SLAB_NUM_SLABS], e->val[SF_SLAB_PAGESPERSLAB]), page_size);
+            break;
+        case SEL_BUDDY_FREE:
+            v = series_buddy_free_pages(e->val, ring_entity_orders(e));
+            break;
+        default:
+            has = c->f < e->nfields && series_fm_has(e->fm, c->f);
+            v = has ? e->val[c->f] : 0;
+            break;
+        }
+    }
+    if (has == c->has && v == c->last)
+        return 0;
+    /* sums are exact in modular arithmetic: subtracting the old share undoes it */
+    x->sum += v - c->last;
+    if (has != c->has)
+        x->npresent += has ? 1u : (uint32_t)-1;
+    c->has = has;
+    c->last = v;
+    return mark_dirty(ev, x);
+}
+
+/* Update the contributions of slot (all slots: recompute every contribution). */
+static int slot_update(struct geval *ev, const struct ring_state *st, uint32_t slot)
+{
+    struct ring_entity e;
+    bool have;
+    int r;
+
+    if (slot + 1u >= ev->ncstart)
+        return 0;
+    have = ring_state_slot(st, slot, &e);
+    for (uint32_t i = ev->cstart[slot]; i < ev->cstart[slot + 1]; i++)
+        if ((r = contrib_update(ev, &ev->c[i], have ? &e : NULL, st->page_size)) < 0)
+            return r;
+    return 0;
+}
+
 /* The entities changed: list the contributions of the present ones, slot order. */
 static int plan_build(struct geval *ev, const struct ring_state *st)
 {
@@ -432,91 +503,100 @@ static int plan_build(struct geval *ev, const struct ring_state *st)
     ev->stamp++;
     ev->nc = 0;
     for (int s = 0; s < SRC_N; s++)
-        ev->nbysrc[s] = 0;
+        ev->nbysrc[s] = ev->ndirty[s] = 0;
     while (ring_state_next(st, &it, &e))
         if ((r = plan_entity(ev, &e)) < 0)
             return r;
-    /* a series whose entities are gone has no points from here on */
-    for (size_t i = 0; i < ev->ns; i++)
-        if (ev->s[i].in_run && ev->s[i].stamp != ev->stamp)
-            run_flush(ev, &ev->s[i]);
+    for (size_t i = 0; i < ev->ns; i++) {
+        struct gser *x = &ev->s[i];
+
+        /* a series whose entities are gone has no points from here on */
+        if (x->in_run && x->stamp != ev->stamp)
+            run_flush(ev, x);
+        x->sum = 0;
+        x->npresent = 0;
+        x->dirty = false;
+    }
+    /* contributions come in slot order (ring_state_next): index them by slot */
+    size_t nslots = ev->nc ? ev->c[ev->nc - 1].slot + 2u : 1u, k = 0;
+    void *cs = ev->cstart;
+    if (array_reserve(&cs, &ev->capcstart, nslots, sizeof(uint32_t)) < 0)
+        return -ENOMEM;
+    ev->cstart = cs;
+    for (size_t slot = 0; slot < nslots; slot++) {
+        while (k < ev->nc && ev->c[k].slot < slot)
+            k++;
+        ev->cstart[slot] = (uint32_t)k;
+    }
+    ev->ncstart = nslots;
+    /* every series of the plan is checked at the next record of its source */
+    for (int s = 0; s < SRC_N; s++)
+        for (size_t i = 0; i < ev->nbysrc[s]; i++)
+            if ((r = mark_dirty(ev, &ev->s[ev->bysrc[s][i]])) < 0)
+                return r;
     ev->gen = st->gen;
     ev->have_gen = true;
     return 0;
 }
 
+/*
+ * One record.  Only what the record changed is looked at: its touched slots
+ * update their contributions' shares of the series sums, and only series whose
+ * sum or presence moved are checked for the end of their run.  A new set of
+ * entities (or a record that does not follow the last one seen) rebuilds or
+ * recomputes everything.  A series gets a point at every record that stores its
+ * source, as before: unchanged runs are added in O(1) by run_flush.
+ */
 static int eval_cb(const struct ring_state *st, void *arg)
 {
     struct geval *ev = arg;
     unsigned mask = st->src_mask & SRC_ALL;
-    struct ring_entity e;
-    uint32_t last_slot = UINT32_MAX;
-    bool have_e = false;
+    bool follows = ev->have_gen && ev->gen == st->gen && st->seq == ring_seq_next(ev->last_seq);
     double t;
+    int r = 0;
 
     ev->records++;
-    if (!ev->have_gen || ev->gen != st->gen) {
-        ev->err = plan_build(ev, st);
-        if (ev->err < 0)
-            return 1;
-    }
-    t = st->wall_ns > ev->from ? (double)(st->wall_ns - ev->from) / 1e9 : 0;
-    for (int s = 0; s < SRC_N; s++)
-        if (mask & SRC_BIT(s))
-            for (size_t i = 0; i < ev->nbysrc[s]; i++) {
-                ev->s[ev->bysrc[s][i]].cur = 0;
-                ev->s[ev->bysrc[s][i]].present = false;
-            }
-    for (size_t i = 0; i < ev->nc; i++) {
-        const struct contrib *c = &ev->c[i];
-        struct gser *x;
-        uint64_t v;
+    if (!ev->have_gen || ev->gen != st->gen)
+        r = plan_build(ev, st);
+    if (!r && follows) {
+        const uint32_t *touched;
+        size_t n = ring_state_touched(st, &touched);
 
-        if (!(mask & SRC_BIT(c->src)))
-            continue;
-        if (c->slot != last_slot) {
-            last_slot = c->slot;
-            have_e = ring_state_slot(st, c->slot, &e);
-        }
-        if (!have_e)
-            continue;
-        switch (c->sel) {
-        case SEL_SLAB_BYTES:
-            v = mul_sat(mul_sat(e.val[SF_SLAB_NUM_SLABS], e.val[SF_SLAB_PAGESPERSLAB]),
-                        st->page_size);
-            break;
-        case SEL_BUDDY_FREE:
-            v = series_buddy_free_pages(e.val, ring_entity_orders(&e));
-            break;
-        default:
-            if (c->f >= e.nfields || !series_fm_has(e.fm, c->f))
-                continue;
-            v = e.val[c->f];
-            break;
-        }
-        x = &ev->s[c->ser];
-        x->cur += (double)v;
-        x->present = true;
+        for (size_t i = 0; !r && i < n; i++)
+            r = slot_update(ev, st, touched[i]);
+    } else {
+        for (uint32_t slot = 0; !r && slot + 1u < ev->ncstart; slot++)
+            r = slot_update(ev, st, slot);
     }
+    if (r < 0) {
+        ev->err = r;
+        return 1;
+    }
+    ev->last_seq = st->seq;
+    t = st->wall_ns > ev->from ? (double)(st->wall_ns - ev->from) / 1e9 : 0;
     for (int s = 0; s < SRC_N; s++) {
         struct pfx *p = &ev->p[s];
 
         if (!(mask & SRC_BIT(s)))
             continue;
-        for (size_t i = 0; i < ev->nbysrc[s]; i++) {
-            struct gser *x = &ev->s[ev->bysrc[s][i]];
-            if (!x->present) {
+        for (size_t i = 0; i < ev->ndirty[s]; i++) {
+            struct gser *x = &ev->s[ev->dirty[s][i]];
+            double cur = (double)x->sum;
+
+            x->dirty = false;
+            if (!x->npresent) {
                 run_flush(ev, x); /* absent is not zero: no point */
                 continue;
             }
-            if (x->in_run && x->cur == x->run_v)
+            if (x->in_run && cur == x->run_v)
                 continue;
             run_flush(ev, x);
             x->in_run = true;
-            x->run_v = x->cur;
+            x->run_v = cur;
             x->run_t0 = t;
             x->p0 = *p;
         }
+        ev->ndirty[s] = 0;
         p->n++;
         p->st += t;
         p->stt += t * t;
@@ -575,8 +655,11 @@ static void geval_free(struct geval *ev)
     free(ev->s);
     free(ev->htab);
     free(ev->c);
-    for (int s = 0; s < SRC_N; s++)
+    free(ev->cstart);
+    for (int s = 0; s < SRC_N; s++) {
         free(ev->bysrc[s]);
+        free(ev->dirty[s]);
+    }
 }
 
 int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,

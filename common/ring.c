@@ -122,10 +122,7 @@ static inline uint64_t align4(uint64_t v)
 /* Sequence numbers are u64; records carry the low 32 bits, never 0 (0 = invalid). */
 static inline uint64_t seq_next(uint64_t s)
 {
-    s++;
-    if ((uint32_t)s == 0)
-        s++;
-    return s;
+    return ring_seq_next(s);
 }
 
 static inline bool seq32_before(uint32_t a, uint32_t b)
@@ -3523,6 +3520,12 @@ bool ring_state_slot(const struct ring_state *st, unsigned slot, struct ring_ent
         return false;
     entity_fill(st, slot, &pv->e[slot], e);
     return true;
+}
+
+size_t ring_state_touched(const struct ring_state *st, const uint32_t **slots)
+{
+    *slots = st->priv->touched;
+    return st->priv->ntouched;
 }
 
 bool ring_state_find(const struct ring_state *st, int kind, const char *key, size_t keylen,

@@ -214,6 +214,23 @@ static inline unsigned ring_entity_orders(const struct ring_entity *e)
 bool ring_state_next(const struct ring_state *st, size_t *it, struct ring_entity *e);
 /* The entity in slot, if present. */
 bool ring_state_slot(const struct ring_state *st, unsigned slot, struct ring_entity *e);
+/*
+ * The slots the record of st changed: entities whose values changed, that
+ * appeared or that went away; a keyframe lists every entity.  *slots is
+ * valid like the state.  A caller that keeps results per entity from the
+ * record just before (st->seq follows the last one it saw) and whose st->gen
+ * is unchanged (gen moves whenever the set of present entities does, and
+ * whenever a walk starts over) need only update these slots.
+ */
+size_t ring_state_touched(const struct ring_state *st, const uint32_t **slots);
+/* The sequence number of the record after the one numbered seq in the same tier. */
+static inline uint64_t ring_seq_next(uint64_t seq)
+{
+    seq++;
+    if ((uint32_t)seq == 0) /* the low half is never 0: 0 means "no record" on disk */
+        seq++;
+    return seq;
+}
 /* Find by kind and key (linear). */
 bool ring_state_find(const struct ring_state *st, int kind, const char *key, size_t keylen,
                      struct ring_entity *e);

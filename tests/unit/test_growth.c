@@ -571,6 +571,139 @@ static void test_trace(void **state)
     ring_reader_close(rd);
 }
 
+/* ---- the incremental evaluation against a plain one ---- */
+
+#define REF_MAX 1024
+
+/* One series fitted the plain way: every point of every record added on its own. */
+struct ref_series {
+    char name[GROWTH_NAME_MAX];
+    const char *kind, *field;
+    struct growth_acc acc;
+};
+
+struct ref {
+    struct ref_series s[REF_MAX];
+    size_t n;
+    uint64_t from;
+    double window;
+    struct sampler sm;
+};
+
+static void ref_point(struct ref *rf, const char *kind, const char *name, const char *field,
+                      double t, double v)
+{
+    size_t i;
+
+    for (i = 0; i < rf->n; i++)
+        if (rf->s[i].kind == kind && rf->s[i].field == field && strcmp(rf->s[i].name, name) == 0)
+            break;
+    if (i == rf->n) {
+        assert_true(rf->n < REF_MAX);
+        snprintf(rf->s[i].name, sizeof(rf->s[i].name), "%s", name);
+        rf->s[i].kind = kind;
+        rf->s[i].field = field;
+        growth_acc_init(&rf->s[i].acc, rf->window);
+        rf->n++;
+    }
+    growth_acc_add(&rf->s[i].acc, t, v);
+}
+
+/* Each record as a whole sampler: slab caches and meminfo keys, a point where stored. */
+static int ref_cb(const struct ring_state *st, void *arg)
+{
+    struct ref *rf = arg;
+    double t = st->wall_ns > rf->from ? (double)(st->wall_ns - rf->from) / 1e9 : 0;
+
+    assert_int_equal(ring_state_to_sampler(st, &rf->sm), 0);
+    if (st->src_mask & SRC_BIT(SRC_SLABINFO))
+        for (size_t i = 0; i < rf->sm.slab.n; i++) {
+            const struct slab_cache *c = &rf->sm.slab.caches[i];
+            ref_point(rf, "slab", c->name, "bytes_total", t, (double)c->bytes_total);
+            ref_point(rf, "slab", c->name, "num_objs", t, (double)c->num_objs);
+        }
+    if (st->src_mask & SRC_BIT(SRC_MEMINFO))
+        for (int k = 0; k < MEMINFO_NKEYS; k++)
+            if (meminfo_has(&rf->sm.meminfo, k))
+                ref_point(rf, "meminfo", "-", meminfo_key_name(k), t,
+                          (double)rf->sm.meminfo.value[k]);
+    return 0;
+}
+
+static void close_to(double a, double b, const char *what, const char *name)
+{
+    if (fabs(a - b) > 1e-6 * (fabs(a) + fabs(b)) + 1e-6)
+        fail_msg("%s of %s: %.9g (growth_eval) vs %.9g (point by point)", what, name, a, b);
+}
+
+/* growth_eval follows only what each record changed; a plain fit of every point must agree. */
+static void check_against_plain(struct ring_reader *rd, uint64_t window_s, uint64_t now)
+{
+    struct ref *rf = calloc(1, sizeof(*rf));
+    struct growth_report rep;
+    struct growth_fit f;
+    char err[256];
+
+    assert_non_null(rf);
+    memset(&rep, 0, sizeof(rep));
+    assert_int_equal(growth_eval(rd, window_s, now, &rule_1m, &rep, err, sizeof(err)), 0);
+    assert_int_equal(rep.tier, RING_FULL);
+    rf->from = rep.from_wall_ns;
+    rf->window = (double)window_s;
+    ring_sampler_init(&rf->sm);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, rf->from, now, ref_cb, rf), 0);
+    assert_true(rf->n > 100);
+    for (size_t i = 0; i < rf->n; i++) {
+        const struct growth_series *g =
+            growth_report_find(&rep, rf->s[i].kind, rf->s[i].name, rf->s[i].field);
+
+        if (!g)
+            fail_msg("%s %s %s: missing from growth_eval", rf->s[i].kind, rf->s[i].name,
+                     rf->s[i].field);
+        growth_acc_fit(&rf->s[i].acc, &f);
+        assert_int_equal(g->fit.points, f.points);
+        close_to(g->fit.net, f.net, "net", g->name);
+        close_to(g->fit.per_hour, f.per_hour, "per_hour", g->name);
+        close_to(g->fit.steadiness, f.steadiness, "steadiness", g->name);
+        close_to(g->fit.max, f.max, "max", g->name);
+    }
+    sampler_fini(&rf->sm);
+    growth_report_free(&rep);
+    free(rf);
+}
+
+static void test_incremental_equals_plain(void **state)
+{
+    struct ring_config cfg = { 4 << 20, 1 << 20, 0 };
+    uint64_t start = 1700000000ull * 1000000000u, n = 3000;
+    struct sampler sm;
+    struct ring *r;
+    struct ring_reader *rd;
+    char path[400], note[512], err[256];
+
+    (void)state;
+    /* a simulated idle machine: a few numbers change each second, vmalloc every fifth */
+    snprintf(path, sizeof(path), "%s/idle.ring", tmpdir);
+    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(&sm), 0);
+    assert_int_equal(ring_open(&r, path, &cfg, note, sizeof(note)), 0);
+    assert_int_equal(ring_fill_idle(r, &sm, n, start, 11), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+    check_against_plain(rd, 600, start + (n - 1) * 1000000000u);
+    check_against_plain(rd, 1777, start + (n - 500) * 1000000000u);
+    ring_reader_close(rd);
+
+    /* the real trace: hundreds of numbers change at every sample */
+    snprintf(path, sizeof(path), "%s/trace-incr.ring", tmpdir);
+    assert_int_equal(ring_import_dir(TRACE, path, NULL, err, sizeof(err)), 0);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+    check_against_plain(rd, 30, trace_time(TRACE_N - 1));
+    check_against_plain(rd, 9, trace_time(14));
+    ring_reader_close(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_eligible),
         cmocka_unit_test(test_ring_synthetic),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_incremental_equals_plain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
