@@ -3,7 +3,9 @@
  *
  * Every input is parsed twice: into a slab_info kept across runs (the
  * daemon's steady state, where storage from a previous, larger sample is
- * reused) and into a fresh one.  Both must agree.  Beyond the sanitizers it
+ * reused) and into a fresh one.  Both must agree, and agree with
+ * slab_parse_general (no fast path: every row through the general parser)
+ * on the result, the message and every row.  Beyond the sanitizers it
  * checks what callers rely on: error messages are printable and bounded, and
  * on success every name is NUL-terminated, distinct and findable.
  */
@@ -62,6 +64,31 @@ static void check_kmalloc(const struct slab_info *si, const struct kmalloc_table
     }
 }
 
+/* What the fast path accepts, the general parser reads the same; what it refuses, it decides. */
+static void check_general(const char *buf, size_t size, int r, const struct perr *err,
+                          const struct slab_info *si)
+{
+    static struct slab_info general;
+    struct perr eg = { 0, "" };
+
+    if (slab_parse_general(buf, size, 4096, &general, &eg) != r)
+        abort();
+    if (r < 0) {
+        if (r == -EINVAL && (err->line != eg.line || strcmp(err->msg, eg.msg) != 0))
+            abort();
+        return;
+    }
+    if (general.n != si->n || general.fast_rows != 0 || si->fast_rows > si->n)
+        abort();
+    for (size_t i = 0; i < si->n; i++) {
+        const size_t off = offsetof(struct slab_cache, active_objs);
+        if (strcmp(general.caches[i].name, si->caches[i].name) != 0 ||
+            memcmp((const char *)&general.caches[i] + off, (const char *)&si->caches[i] + off,
+                   sizeof(si->caches[i]) - off) != 0)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct slab_info kept;
@@ -77,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r2 = slab_parse(buf, size, 4096, &fresh, &err2);
     if (r1 != r2)
         abort();
+    check_general(buf, size, r2, &err2, &fresh);
     if (r1 < 0) {
         if (kept.n != 0 || fresh.n != 0)
             abort();
