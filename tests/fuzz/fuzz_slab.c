@@ -10,6 +10,7 @@
  * on success every name is NUL-terminated, distinct and findable.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,21 @@ static void check_kmalloc(const struct slab_info *si, const struct kmalloc_table
     }
 }
 
+/* a and b hold the same rows (the name buffers may differ after the NUL: reused storage) */
+static bool same_rows(const struct slab_info *a, const struct slab_info *b)
+{
+    const size_t off = offsetof(struct slab_cache, active_objs);
+
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->caches[i].name, b->caches[i].name) != 0 ||
+            memcmp((const char *)&a->caches[i] + off, (const char *)&b->caches[i] + off,
+                   sizeof(a->caches[i]) - off) != 0)
+            return false;
+    return true;
+}
+
 /* What the fast path accepts, the general parser reads the same; what it refuses, it decides. */
 static void check_general(const char *buf, size_t size, int r, const struct perr *err,
                           const struct slab_info *si)
@@ -78,15 +94,8 @@ static void check_general(const char *buf, size_t size, int r, const struct perr
             abort();
         return;
     }
-    if (general.n != si->n || general.fast_rows != 0 || si->fast_rows > si->n)
+    if (!same_rows(&general, si) || general.fast_rows != 0 || si->fast_rows > si->n)
         abort();
-    for (size_t i = 0; i < si->n; i++) {
-        const size_t off = offsetof(struct slab_cache, active_objs);
-        if (strcmp(general.caches[i].name, si->caches[i].name) != 0 ||
-            memcmp((const char *)&general.caches[i] + off, (const char *)&si->caches[i] + off,
-                   sizeof(si->caches[i]) - off) != 0)
-            abort();
-    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -116,19 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         slab_info_free(&fresh);
         return 0;
     }
-    if (kept.n != fresh.n)
+    if (!same_rows(&kept, &fresh))
         abort();
     /* the row grammar admits no NUL byte, which slab_parse relies on to skip scanning for one */
     if (memchr(data, '\0', size))
         abort();
-    for (size_t i = 0; i < fresh.n; i++) {
-        /* the name buffers may differ after the NUL (reused storage); the rest may not */
-        const size_t off = offsetof(struct slab_cache, active_objs);
-        if (strcmp(kept.caches[i].name, fresh.caches[i].name) != 0 ||
-            memcmp((const char *)&kept.caches[i] + off, (const char *)&fresh.caches[i] + off,
-                   sizeof(fresh.caches[i]) - off) != 0)
-            abort();
-    }
     check_table(&fresh);
 
     if (kmalloc_build(&kept, &kept_kt) == 0)
