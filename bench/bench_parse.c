@@ -10,6 +10,7 @@
  *
  * Output: "key value" lines for bench/run.sh:
  *   parse.<case>.<file>.lines, .ours_ns, .ref_ns, .ratio
+ *   parse.<case>.slabinfo.fast_pct   (rows slab_parse took through its fast path)
  *   parse.<case>.<file>.incr_ns, .incr_ratio      (pairs only)
  * ns are per line, median of --runs blocks, thread CPU time.
  */
@@ -239,6 +240,9 @@ static void bench_case(const char *label, enum kind k, const struct buf *a, cons
     printf("parse.%s.%s.ours_ns %.1f\n", label, kind_file[k], median(o, runs));
     printf("parse.%s.%s.ref_ns %.1f\n", label, kind_file[k], median(f, runs));
     printf("parse.%s.%s.ratio %.1f\n", label, kind_file[k], median(f, runs) / median(o, runs));
+    if (k == K_SLAB)
+        printf("parse.%s.%s.fast_pct %.1f\n", label, kind_file[k],
+               si.n ? 100.0 * (double)si.fast_rows / (double)si.n : 0.0);
 
     if (!b || (k != K_SLAB && k != K_VMALLOC))
         return;

@@ -7,6 +7,13 @@
 
 #include "linediff.h"
 
+/* Little-endian machines have the fast row parser (parse_row_fast). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SLAB_FAST 1
+#else
+#define SLAB_FAST 0
+#endif
+
 /*
  * One entry of the open-addressing name set.  row is the index + 1 of the
  * cache that owns the (final, possibly "#n"-suffixed) name, 0 for an empty
@@ -81,15 +88,22 @@ static const char *quote(char *dst, size_t n, const char *s, const char *e)
  * a word at a time: a byte-serial hash such as FNV-1a cost more than all the
  * number scanning of a row together.
  */
+#define NAME_HASH_SEED 0x9e3779b97f4a7c15ull
+
+static inline uint64_t name_hash_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
 static inline uint32_t name_hash(const char *name, size_t len)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    uint64_t h = NAME_HASH_SEED ^ len;
 
     for (size_t i = 0; i <= len; i += 8) {
         uint64_t w;
         memcpy(&w, name + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
+        h = name_hash_word(h, w);
     }
     return (uint32_t)h;
 }
@@ -99,6 +113,35 @@ static inline void name_pad(char *name, size_t len)
 {
     _Static_assert(SLAB_NAME_MAX % 8 == 0, "name_hash reads whole words");
     memset(name + len, 0, 8 - (len & 7));
+}
+
+/*
+ * Copy the name src[0, len) into dst as name_pad() leaves it and return its
+ * name_hash(), in one pass of whole words (an inlined copy of the exact
+ * length compiled to "rep movsq", slow to start for a few bytes).  src must
+ * be readable up to the next multiple of 8 after len.
+ */
+static inline uint32_t name_copy_hash(char *dst, const char *src, size_t len)
+{
+#if SLAB_FAST
+    uint64_t h = NAME_HASH_SEED ^ len, w;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, src + i, 8);
+        memcpy(dst + i, &w, 8);
+        h = name_hash_word(h, w);
+    }
+    /* the last word: the name's bytes kept (the low ones), the rest zero */
+    memcpy(&w, src + i, 8);
+    w &= ~(~0ull << 8 * (len & 7));
+    memcpy(dst + i, &w, 8);
+    return (uint32_t)name_hash_word(h, w);
+#else
+    memcpy(dst, src, len);
+    name_pad(dst, len);
+    return name_hash(dst, len);
+#endif
 }
 
 /* Slot holding name (hash h), or the empty slot where it would go. */
@@ -505,20 +548,14 @@ static int parse_row(const char *ls, const char *le, const char *bufend, unsigne
     nlen = (size_t)(ne - p);
     if (nlen > SLAB_NAME_MAX - 1)
         return name_error(p, token_end(ne, le), line, err);
-    /*
-     * Whole words (the buffer goes on past the name; name_pad clears what
-     * follows it): an inlined copy of the exact length compiled to
-     * "rep movsq", slow to start for a few bytes.
-     */
     if ((size_t)(bufend - p) >= ((nlen + 8) & ~(size_t)7)) {
-        for (size_t i = 0; i < nlen; i += 8)
-            memcpy(c->name + i, p + i, 8);
+        *hash = name_copy_hash(c->name, p, nlen);
     } else {
         memcpy(c->name, p, nlen);
+        name_pad(c->name, nlen);
+        *hash = name_hash(c->name, nlen);
     }
-    name_pad(c->name, nlen);
     *len = nlen;
-    *hash = name_hash(c->name, nlen);
 
     p = ne;
 #define NUM(f)                                                                                \
@@ -554,6 +591,189 @@ static int parse_row(const char *ls, const char *le, const char *bufend, unsigne
 }
 
 /*
+ * The fast path: a row exactly as the kernel prints it (cache_show() in
+ * mm/slab_common.c):
+ *
+ *   "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n"
+ *
+ * with every number within its width, which is every row on a usual
+ * machine (a cache of a million objects widens its line and goes to
+ * parse_row).  After the name field the layout is then fixed: each number
+ * ends at a known offset, right-aligned after spaces.  So the line is
+ * checked against a template sixteen bytes at a time, and each number is
+ * converted from the eight (or four) bytes before its end, padding and all,
+ * with no field's position depending on the one before.  That removes what
+ * bounds parse_row (every field's end must be found before the next field
+ * can start) and more than half of the instructions of a row; the newline
+ * is where the template says, so there is no memchr either.
+ *
+ * Little-endian only (SLAB_FAST: numbers are read a word at a time); other
+ * machines parse every row with parse_row.
+ */
+
+#if SLAB_FAST
+/*
+ * The line from the end of the name field (byte 17, or the end of a longer
+ * name) to its newline: '_' stands for a digit or a padding space, '9' for a
+ * digit (a number's last byte), anything else for itself.
+ */
+static const char fast_tail[] =
+    " _____9 _____9 _____9 ___9 ___9 : tunables ___9 ___9 ___9 : slabdata _____9 _____9 _____9\n";
+#define FAST_TAIL_LEN (sizeof(fast_tail) - 1)
+#define FAST_NAME_FIELD 17 /* %-17s */
+/* Where each number ends in fast_tail. */
+enum {
+    FAST_END_ACTIVE_OBJS = 7,
+    FAST_END_NUM_OBJS = 14,
+    FAST_END_OBJSIZE = 21,
+    FAST_END_OBJPERSLAB = 26,
+    FAST_END_PAGESPERSLAB = 31,
+    FAST_END_LIMIT = 47,
+    FAST_END_BATCHCOUNT = 52,
+    FAST_END_SHAREDFACTOR = 57,
+    FAST_END_ACTIVE_SLABS = 75,
+    FAST_END_NUM_SLABS = 82,
+    FAST_END_SHAREDAVAIL = 89,
+};
+
+/* The tail in sixteen-byte pieces: five, then its last sixteen bytes (overlapping). */
+#define FAST_NVEC 6
+#define FAST_VEC_OFF(i) ((i) < FAST_NVEC - 1 ? 16 * (size_t)(i) : FAST_TAIL_LEN - 16)
+_Static_assert(FAST_TAIL_LEN > 16 * (FAST_NVEC - 1) && FAST_TAIL_LEN <= 16 * FAST_NVEC,
+               "fast_tail is covered by FAST_NVEC pieces");
+
+/* GCC/Clang vectors: SSE2 on x86-64, NEON on arm64, plain words elsewhere. */
+typedef signed char slab_v16 __attribute__((vector_size(16)));
+typedef unsigned char slab_u16 __attribute__((vector_size(16)));
+
+struct fast_tmpl {
+    slab_v16 want[FAST_NVEC]; /* the byte expected: the literal; ' ' for '_'; '0' for '9' */
+    slab_v16 num[FAST_NVEC];  /* all ones in the lanes of a number ('_' and '9') */
+};
+
+static inline slab_v16 v16_load(const void *p)
+{
+    slab_v16 v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Lanes holding '0'..'9': shifted to -128..-119, one signed compare. */
+static inline slab_v16 v16_digit(slab_v16 v)
+{
+    return (slab_v16)((slab_u16)v + (unsigned char)(0x80 - '0')) < (signed char)(-0x80 + 10);
+}
+
+static void fast_tmpl_init(struct fast_tmpl *ft)
+{
+    for (int i = 0; i < FAST_NVEC; i++) {
+        slab_v16 t = v16_load(fast_tail + FAST_VEC_OFF(i));
+        slab_v16 pad = t == '_', last = t == '9';
+
+        ft->num[i] = pad | last;
+        ft->want[i] = (t & ~(pad | last)) | (pad & ' ') | (last & '0');
+    }
+}
+
+/*
+ * Piece i of the tail at t against the template: the lanes where it holds
+ * the byte expected or, in a number, a digit.  ('0' is the byte expected in
+ * a number's last lane, so only a digit will do there.)  A padding space
+ * right after a digit is refused: the digits of a number are right-aligned.
+ */
+static inline slab_v16 fast_check16(const char *t, const struct fast_tmpl *ft, int i)
+{
+    slab_v16 v = v16_load(t + FAST_VEC_OFF(i));
+    slab_v16 after_digit = v16_digit(v16_load(t + FAST_VEC_OFF(i) - 1)) & ft->num[i];
+
+    return ((v == ft->want[i]) & ~after_digit) | (v16_digit(v) & ft->num[i]);
+}
+
+/*
+ * The number whose six digits (or padding spaces) end at e: a space is
+ * 0x20, whose low nibble is zero, so padding reads as leading zeros; pairs
+ * of digits, then fours, then eights are combined with one multiply each.
+ */
+static inline uint64_t fast_num6(const char *e)
+{
+    uint64_t x;
+
+    memcpy(&x, e - 8, 8);
+    x &= 0x0f0f0f0f0f0f0000ull; /* the two bytes before: the end of the last field, a space */
+    x = (x * (10 * 256 + 1)) >> 8;
+    x = ((x & 0x00ff00ff00ff00ffull) * (100 * 65536 + 1)) >> 16;
+    return (uint32_t)(((x & 0x0000ffff0000ffffull) * (10000 * 4294967296ull + 1)) >> 32);
+}
+
+/* The same for four digits ending at e. */
+static inline uint64_t fast_num4(const char *e)
+{
+    uint32_t x;
+
+    memcpy(&x, e - 4, 4);
+    x = ((x & 0x0f0f0f0fu) * (10 * 256 + 1)) >> 8;
+    return ((x & 0x00ff00ffu) * (100 * 65536 + 1)) >> 16;
+}
+
+/*
+ * One row at ls through the fast path into c, as parse_row would fill it
+ * (*len and *hash too).  Returns the start of the next line, or NULL when
+ * the line is not in the kernel's exact layout: parse_row then decides, so
+ * a line means the same to both and errors keep parse_row's messages.
+ * Every byte of the line is checked (no NUL, no stray byte gets through)
+ * and nothing at or past bufend is read.
+ */
+static inline const char *parse_row_fast(const char *ls, const char *bufend,
+                                         const struct fast_tmpl *ft, struct slab_cache *c,
+                                         size_t *len, uint32_t *hash)
+{
+    /* lanes [0, k) of ramp + 16 - k are set */
+    static const signed char ramp[32] = { -1, -1, -1, -1, -1, -1, -1, -1,
+                                          -1, -1, -1, -1, -1, -1, -1, -1 };
+    const char *lim = bufend - ls > SLAB_NAME_MAX ? ls + SLAB_NAME_MAX : bufend;
+    const char *ne = graphic_end(ls, lim, bufend), *t;
+    size_t nlen = (size_t)(ne - ls), field = nlen < FAST_NAME_FIELD ? FAST_NAME_FIELD : nlen, k;
+    slab_v16 ok;
+    uint64_t w[2];
+
+    if (nlen == 0 || nlen > SLAB_NAME_MAX - 1 || (size_t)(bufend - ls) < field + FAST_TAIL_LEN)
+        return NULL;
+    t = ls + field;
+    /*
+     * A shorter name is padded with spaces to the field's width: bytes
+     * [nlen, 17), lanes [nlen - 1, 16) of the sixteen bytes at ls + 1 (the
+     * lanes before are the name's, which graphic_end checked).
+     */
+    k = nlen < FAST_NAME_FIELD ? nlen - 1 : FAST_NAME_FIELD - 1;
+    ok = (v16_load(ls + 1) == ' ') | v16_load(ramp + 16 - k);
+    _Static_assert(FAST_NVEC == 6, "one fast_check16 per piece");
+    ok &= fast_check16(t, ft, 0) & fast_check16(t, ft, 1) & fast_check16(t, ft, 2) &
+          fast_check16(t, ft, 3) & fast_check16(t, ft, 4) & fast_check16(t, ft, 5);
+    ok = ~ok;
+    memcpy(w, &ok, sizeof(w));
+    if (w[0] | w[1])
+        return NULL;
+
+    *len = nlen;
+    *hash = name_copy_hash(c->name, ls, nlen); /* the line goes on for 90 bytes */
+    c->active_objs = fast_num6(t + FAST_END_ACTIVE_OBJS);
+    c->num_objs = fast_num6(t + FAST_END_NUM_OBJS);
+    c->objsize = fast_num6(t + FAST_END_OBJSIZE);
+    c->objperslab = fast_num4(t + FAST_END_OBJPERSLAB);
+    c->pagesperslab = fast_num4(t + FAST_END_PAGESPERSLAB);
+    c->limit = fast_num4(t + FAST_END_LIMIT);
+    c->batchcount = fast_num4(t + FAST_END_BATCHCOUNT);
+    c->sharedfactor = fast_num4(t + FAST_END_SHAREDFACTOR);
+    c->active_slabs = fast_num6(t + FAST_END_ACTIVE_SLABS);
+    c->num_slabs = fast_num6(t + FAST_END_NUM_SLABS);
+    c->sharedavail = fast_num6(t + FAST_END_SHAREDAVAIL);
+    return t + FAST_TAIL_LEN;
+}
+
+#endif /* SLAB_FAST */
+
+/*
  * A checksum of the rows' counts, kept up to date by both parsers: a
  * slab_info that someone else filled (kmemtop fills one from the daemon's
  * JSON) is then not mistaken for the base of an incremental parse.
@@ -572,17 +792,30 @@ static uint64_t rows_chk(const struct slab_info *si)
     return h;
 }
 
-int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
-               struct perr *err)
+/*
+ * slab_parse, with (fast) or without the fast path.  Rows are parsed in
+ * place into si->caches; the derived byte counts are filled per row.
+ */
+static int parse_rows(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
+                      bool fast, struct perr *err)
 {
     struct line_iter it;
     const char *p, *end;
     unsigned lineno;
-    size_t n = 0;
+    size_t n = 0, nfast = 0;
     int r;
+#if SLAB_FAST
+    struct fast_tmpl ft;
+
+    if (fast)
+        fast_tmpl_init(&ft);
+#else
+    (void)fast;
+#endif
 
     si->n = 0;
     si->incr_n = 0;
+    si->fast_rows = 0;
     if (si->name_nslots)
         memset(si->name_slots, 0, si->name_nslots * sizeof(*si->name_slots));
     line_iter_init(&it, buf, len);
@@ -592,24 +825,23 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
     si->hdr_len = (size_t)(it.pos - buf);
 
     /*
-     * Rows.  The header went through line_iter; here only the newline is
-     * searched for.  line_iter's second scan, for NUL bytes, is left out:
-     * the row grammar accepts no NUL anywhere, so a NUL always fails the row,
-     * and only then is the line checked for one so that it is reported as
-     * such.  (About a sixth of the time of a row otherwise.)
+     * Rows.  The header went through line_iter; here a row is first offered
+     * to the fast path, which finds its own newline, and only otherwise is
+     * the newline searched for.  line_iter's second scan, for NUL bytes, is
+     * left out: the row grammar accepts no NUL anywhere, so a NUL always
+     * fails the row, and only then is the line checked for one so that it
+     * is reported as such.
      */
     p = it.pos;
     end = it.end;
     lineno = it.lineno;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = NULL;
         struct slab_cache *c;
         size_t nlen = 0;
         uint32_t h = 0;
 
         lineno++;
-        if (!nl)
-            return perr_set(err, lineno, "truncated line (no newline at end of file)");
         if ((n + 1 > si->cap &&
              array_reserve((void **)&si->caches, &si->cap, n + 1, sizeof(*si->caches)) < 0) ||
             (n + 1 > si->row_off_cap &&
@@ -619,11 +851,24 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
             return -ENOMEM;
         si->row_off[n] = (size_t)(p - buf);
         c = &si->caches[n];
-        r = parse_row(p, nl, end, lineno, c, &nlen, &h, err);
-        if (r < 0) {
-            if (memchr(p, '\0', (size_t)(nl - p)))
-                return perr_set(err, lineno, "NUL byte in line");
-            return r;
+#if SLAB_FAST
+        if (fast)
+            next = parse_row_fast(p, end, &ft, c, &nlen, &h);
+#endif
+        if (next) {
+            nfast++;
+        } else {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+            if (!nl)
+                return perr_set(err, lineno, "truncated line (no newline at end of file)");
+            r = parse_row(p, nl, end, lineno, c, &nlen, &h, err);
+            if (r < 0) {
+                if (memchr(p, '\0', (size_t)(nl - p)))
+                    return perr_set(err, lineno, "NUL byte in line");
+                return r;
+            }
+            next = nl + 1;
         }
         r = name_register(si, n, nlen, h, lineno, err);
         if (r < 0)
@@ -631,13 +876,26 @@ int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info
         c->bytes_total = mul_sat(mul_sat(c->num_slabs, c->pagesperslab), page_size);
         c->bytes_active = mul_sat(c->active_objs, c->objsize);
         n++;
-        p = nl + 1;
+        p = next;
     }
     si->n = n;
+    si->fast_rows = nfast;
     si->incr_n = n;
     si->incr_page = page_size;
     si->incr_chk = rows_chk(si);
     return 0;
+}
+
+int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
+               struct perr *err)
+{
+    return parse_rows(buf, len, page_size, si, true, err);
+}
+
+int slab_parse_general(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
+                       struct perr *err)
+{
+    return parse_rows(buf, len, page_size, si, false, err);
 }
 
 long slab_find(const struct slab_info *si, const char *name)
@@ -665,6 +923,10 @@ static int parse_incr(const char *prev, size_t plen, const char *buf, size_t len
 {
     size_t n = si->n, k = 0, po = si->hdr_len, pn = si->hdr_len;
     ptrdiff_t shift = 0;
+#if SLAB_FAST
+    struct fast_tmpl ft;
+    bool ft_ready = false;
+#endif
 
     for (;;) {
         size_t m = linediff_prefix(prev + po, buf + pn, plen - po < len - pn ? plen - po : len - pn);
@@ -709,8 +971,16 @@ static int parse_incr(const char *prev, size_t plen, const char *buf, size_t len
         nl = name_len(buf + ns, ne);
         if (ol != nl || memcmp(prev + os, buf + ns, ol) != 0)
             return -EAGAIN;
-        if (parse_row(buf + ns, ne, buf + len, 0, &tmp, &tl, &th, NULL) < 0)
-            return -EAGAIN; /* the plain parse says where and why */
+#if SLAB_FAST
+        if (!ft_ready) {
+            fast_tmpl_init(&ft);
+            ft_ready = true;
+        }
+        /* the fast path checked the whole line, up to the newline at ne */
+        if (!parse_row_fast(buf + ns, buf + len, &ft, &tmp, &tl, &th))
+#endif
+            if (parse_row(buf + ns, ne, buf + len, 0, &tmp, &tl, &th, NULL) < 0)
+                return -EAGAIN; /* the plain parse says where and why */
         c = &si->caches[j];
         si->incr_chk -= row_chk(c);
         c->active_objs = tmp.active_objs;

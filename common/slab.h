@@ -65,6 +65,7 @@ struct slab_info {
     uint64_t incr_page;     /* page_size of that parse */
     uint64_t incr_chk;      /* checksum of the rows' counts as the last parse left them */
     uint64_t incr_parses, incr_fallbacks; /* statistics for benchmarks and tests */
+    size_t fast_rows;       /* rows of the last plain parse that took the fast path (ditto) */
 };
 
 void slab_info_init(struct slab_info *si);
@@ -74,9 +75,20 @@ void slab_info_free(struct slab_info *si);
  * Parse buf[0..len) into si (previous contents replaced; storage reused).
  * page_size is used for bytes_total.  Returns 0, -EINVAL with err set, or
  * -ENOMEM.  On failure si->n is 0: a half-parsed table is never exposed.
+ * Rows exactly as the kernel prints them (its column widths, every number
+ * within them) take a fast path, counted in si->fast_rows; every other row
+ * goes through the general row parser, which decides what it means.
  */
 int slab_parse(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
                struct perr *err);
+
+/*
+ * slab_parse without its fast path: every row through the general row
+ * parser.  The same result, code and message on every input, only slower;
+ * the tests and fuzzers hold slab_parse to it.
+ */
+int slab_parse_general(const char *buf, size_t len, uint64_t page_size, struct slab_info *si,
+                       struct perr *err);
 
 /*
  * The same result as slab_parse(buf), computed from the previous sample: si

@@ -3,11 +3,14 @@
  *
  * Every input is parsed twice: into a slab_info kept across runs (the
  * daemon's steady state, where storage from a previous, larger sample is
- * reused) and into a fresh one.  Both must agree.  Beyond the sanitizers it
+ * reused) and into a fresh one.  Both must agree, and agree with
+ * slab_parse_general (no fast path: every row through the general parser)
+ * on the result, the message and every row.  Beyond the sanitizers it
  * checks what callers rely on: error messages are printable and bounded, and
  * on success every name is NUL-terminated, distinct and findable.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +65,39 @@ static void check_kmalloc(const struct slab_info *si, const struct kmalloc_table
     }
 }
 
+/* a and b hold the same rows (the name buffers may differ after the NUL: reused storage) */
+static bool same_rows(const struct slab_info *a, const struct slab_info *b)
+{
+    const size_t off = offsetof(struct slab_cache, active_objs);
+
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->caches[i].name, b->caches[i].name) != 0 ||
+            memcmp((const char *)&a->caches[i] + off, (const char *)&b->caches[i] + off,
+                   sizeof(a->caches[i]) - off) != 0)
+            return false;
+    return true;
+}
+
+/* What the fast path accepts, the general parser reads the same; what it refuses, it decides. */
+static void check_general(const char *buf, size_t size, int r, const struct perr *err,
+                          const struct slab_info *si)
+{
+    static struct slab_info general;
+    struct perr eg = { 0, "" };
+
+    if (slab_parse_general(buf, size, 4096, &general, &eg) != r)
+        abort();
+    if (r < 0) {
+        if (r == -EINVAL && (err->line != eg.line || strcmp(err->msg, eg.msg) != 0))
+            abort();
+        return;
+    }
+    if (!same_rows(&general, si) || general.fast_rows != 0 || si->fast_rows > si->n)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct slab_info kept;
@@ -77,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r2 = slab_parse(buf, size, 4096, &fresh, &err2);
     if (r1 != r2)
         abort();
+    check_general(buf, size, r2, &err2, &fresh);
     if (r1 < 0) {
         if (kept.n != 0 || fresh.n != 0)
             abort();
@@ -88,19 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         slab_info_free(&fresh);
         return 0;
     }
-    if (kept.n != fresh.n)
+    if (!same_rows(&kept, &fresh))
         abort();
     /* the row grammar admits no NUL byte, which slab_parse relies on to skip scanning for one */
     if (memchr(data, '\0', size))
         abort();
-    for (size_t i = 0; i < fresh.n; i++) {
-        /* the name buffers may differ after the NUL (reused storage); the rest may not */
-        const size_t off = offsetof(struct slab_cache, active_objs);
-        if (strcmp(kept.caches[i].name, fresh.caches[i].name) != 0 ||
-            memcmp((const char *)&kept.caches[i] + off, (const char *)&fresh.caches[i] + off,
-                   sizeof(fresh.caches[i]) - off) != 0)
-            abort();
-    }
     check_table(&fresh);
 
     if (kmalloc_build(&kept, &kept_kt) == 0)

@@ -590,6 +590,180 @@ static void test_malformed_fixtures(void **state)
     }
 }
 
+/*
+ * slab_parse (each row offered to the fast path first) and
+ * slab_parse_general (every row through the general parser) on the same
+ * bytes: the same result code, error line and message, names and fields.
+ * Returns how many rows slab_parse took through the fast path.
+ */
+static size_t assert_same_as_general(const char *buf, size_t len)
+{
+    static struct slab_info fast, general;
+    struct perr ef = { 0, "" }, eg = { 0, "" };
+    int rf, rg;
+
+    rf = slab_parse(buf, len, 4096, &fast, &ef);
+    rg = slab_parse_general(buf, len, 4096, &general, &eg);
+    if (rf != rg)
+        fail_msg("slab_parse %d (%u: %s), slab_parse_general %d (%u: %s)", rf, ef.line, ef.msg,
+                 rg, eg.line, eg.msg);
+    assert_int_equal(general.fast_rows, 0);
+    if (rf < 0) {
+        assert_int_equal(ef.line, eg.line);
+        assert_string_equal(ef.msg, eg.msg);
+        assert_int_equal(fast.n, 0);
+        return 0;
+    }
+    assert_int_equal(fast.n, general.n);
+    for (size_t i = 0; i < fast.n; i++) {
+        assert_string_equal(fast.caches[i].name, general.caches[i].name);
+        assert_slab_fields_equal(&fast.caches[i], &general.caches[i]);
+    }
+    return fast.fast_rows;
+}
+
+static void test_fast_path_fixtures(void **state)
+{
+    /* files as the kernel prints them: every row takes the fast path */
+    static const char *const kernel[] = {
+        "tests/fixtures/idle/slabinfo",
+        "tests/fixtures/procfs/slabinfo",
+        "tests/fixtures/synthetic/slabinfo-slab-2.1",
+        "tests/fixtures/growth-trace/000/slabinfo",
+        "tests/fixtures/growth-trace/014/slabinfo",
+        "tests/fixtures/growth-trace/029/slabinfo",
+    };
+    char *buf;
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(kernel); i++) {
+        buf = fixture_read(kernel[i], &len);
+        assert_int_equal(assert_same_as_general(buf, len), count_lines(buf, len) - 2);
+        free(buf);
+    }
+    /* statistics columns: none does */
+    buf = fixture_read("tests/fixtures/synthetic/slabinfo-slab-debug", &len);
+    assert_int_equal(assert_same_as_general(buf, len), 0);
+    free(buf);
+}
+
+/* cache_show()'s format in mm/slab_common.c */
+#define KERNEL_ROW "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n"
+
+static void test_fast_path_widths(void **state)
+{
+    static const struct {
+        const char *name;
+        unsigned long active, num;
+        unsigned objsize, perslab;
+        int pages;
+        unsigned limit, batch, shared;
+        unsigned long aslabs, nslabs, avail;
+        size_t fast; /* 1: the fast path takes it; 0: it is wider than the columns */
+    } rows[] = {
+        { "a", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+        { "sixteen_chars_xx", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 1 },
+        { "seventeen_chars_x", 999999, 999999, 999999, 9999, 9999, 9999, 9999, 9999, 999999,
+          999999, 999999, 1 },
+        { "eighteen_chars_xxx", 123456, 654321, 100200, 1020, 3004, 5006, 7008, 9000, 120034,
+          405006, 7080, 1 },
+        { "iwl_cmd_pool:0000:04:00.0", 10, 100, 1000, 10, 100, 1000, 1, 10, 100, 1000, 10000, 1 },
+        { "wide", 1000000, 1000001, 8, 512, 1, 0, 0, 0, 1953, 1954, 0, 0 },
+        { "wide_objsize", 1, 1, 4194304, 1, 1024, 0, 0, 0, 1, 1, 0, 0 },
+        { "wide_perslab", 10000, 10000, 8, 10000, 1, 0, 0, 0, 1, 1, 0, 0 },
+        { "wide_tunables", 1, 1, 8, 1, 1, 12345, 0, 0, 1, 1, 0, 0 },
+        { "wide_slabs", 1, 1, 8, 1, 1, 0, 0, 0, 1, 1234567, 0, 0 },
+    };
+    char buf[8192];
+    size_t len = sizeof(HDR21 COLS) - 1, want_fast = 0;
+    const struct slab_info *si;
+
+    (void)state;
+    memcpy(buf, HDR21 COLS, len);
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, KERNEL_ROW, rows[i].name,
+                                rows[i].active, rows[i].num, rows[i].objsize, rows[i].perslab,
+                                rows[i].pages, rows[i].limit, rows[i].batch, rows[i].shared,
+                                rows[i].aslabs, rows[i].nslabs, rows[i].avail);
+        want_fast += rows[i].fast;
+    }
+    assert_int_equal(assert_same_as_general(buf, len), want_fast);
+    si = parse_ok(buf, len);
+    assert_int_equal(si->n, ARRAY_SIZE(rows));
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        assert_string_equal(si->caches[i].name, rows[i].name);
+        assert_row(&si->caches[i], rows[i].active, rows[i].num, rows[i].objsize, rows[i].perslab,
+                   (uint64_t)rows[i].pages, rows[i].limit, rows[i].batch, rows[i].shared,
+                   rows[i].aslabs, rows[i].nslabs, rows[i].avail);
+    }
+}
+
+/*
+ * Every byte of kernel-format rows replaced, in turn, by bytes that sit on
+ * the fast path's decisions (blanks, digits, the section words' letters, a
+ * newline, NUL, non-ASCII): whatever each variant means, both parsers must
+ * say the same.  The last row ends the buffer, so reads near its end are
+ * covered too.
+ */
+static void test_fast_path_mutations(void **state)
+{
+    static const char subst[] = { ' ', '\t', '\n', '\0', '0', '5', '9', '/', ':', 'a', 't',
+                                  's', '#', '\r', (char)0x80, (char)0xff };
+    char rows[3][256], buf[1024];
+    size_t hl = sizeof(HDR21 COLS) - 1, rl[3];
+    unsigned long by_fast[4] = { 0 }; /* variants by the number of rows the fast path took */
+
+    (void)state;
+    rl[0] = (size_t)snprintf(rows[0], sizeof(rows[0]), KERNEL_ROW, "dentry", 32896ul, 32907ul,
+                             192u, 21u, 1, 0u, 0u, 0u, 1567ul, 1567ul, 0ul);
+    rl[1] = (size_t)snprintf(rows[1], sizeof(rows[1]), KERNEL_ROW, "btrfs_ordered_extent", 7ul,
+                             123456ul, 416u, 19u, 2, 54u, 27u, 8u, 7ul, 99999ul, 1ul);
+    rl[2] = (size_t)snprintf(rows[2], sizeof(rows[2]), KERNEL_ROW, "kmalloc-rnd-01-8k", 0ul, 0ul,
+                             8192u, 4u, 8, 0u, 0u, 0u, 0ul, 0ul, 0ul);
+    for (int target = 0; target < 3; target++) {
+        for (size_t pos = 0; pos < rl[target]; pos++) {
+            for (size_t k = 0; k < sizeof(subst); k++) {
+                size_t len = hl;
+
+                memcpy(buf, HDR21 COLS, hl);
+                for (int r = 0; r < 3; r++) {
+                    memcpy(buf + len, rows[r], rl[r]);
+                    if (r == target)
+                        buf[len + pos] = subst[k];
+                    len += rl[r];
+                }
+                by_fast[assert_same_as_general(buf, len)]++;
+            }
+        }
+    }
+    /*
+     * The buffer cut anywhere in the last row, with the newline still in
+     * memory after the cut: a parser that read past the end would see it.
+     */
+    for (size_t cut = 1; cut < rl[2]; cut++) {
+        size_t len = hl;
+
+        memcpy(buf, HDR21 COLS, hl);
+        for (int r = 0; r < 3; r++) {
+            memcpy(buf + len, rows[r], rl[r]);
+            len += rl[r];
+        }
+        len -= rl[2] - cut;
+        assert_int_equal(assert_same_as_general(buf, len), 0);
+    }
+    /*
+     * A variant fails (0) or the two rows left alone took the fast path;
+     * the mutated row did when a digit became another (3), and went to the
+     * general parser when it still parsed but not in the kernel's layout (2:
+     * a tab for a space, a digit for a padding space).
+     */
+    assert_int_equal(by_fast[1], 0);
+    assert_true(by_fast[0] > 0);
+    assert_true(by_fast[2] > 0);
+    assert_true(by_fast[3] > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +786,9 @@ int main(void)
         cmocka_unit_test(test_error_message_escaped),
         cmocka_unit_test(test_error_clears_previous),
         cmocka_unit_test(test_malformed_fixtures),
+        cmocka_unit_test(test_fast_path_fixtures),
+        cmocka_unit_test(test_fast_path_widths),
+        cmocka_unit_test(test_fast_path_mutations),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     return r;
