@@ -297,7 +297,7 @@ static uint64_t get_u64(struct dec *d)
     return v;
 }
 
-static uint64_t get_var(struct dec *d)
+static uint64_t get_var_long(struct dec *d)
 {
     uint64_t v = 0;
 
@@ -317,6 +317,14 @@ static uint64_t get_var(struct dec *d)
     return 0;
 }
 
+/* Most varints of a record are one byte (field codes, small deltas): that case inline. */
+static inline uint64_t get_var(struct dec *d)
+{
+    if (d->p < d->end && *d->p < 0x80)
+        return *d->p++;
+    return get_var_long(d);
+}
+
 /* ==== 2. reconstructed state and the record decoder ================================== */
 
 struct sent {
@@ -324,6 +332,7 @@ struct sent {
     uint8_t nf;
     bool present;
     bool stale; /* present before the keyframe being decoded; not yet re-listed */
+    bool skip;  /* refused by a filtered walk's want(): presence and field bits kept, values not */
     uint16_t keylen;
     uint16_t keycap;
     uint8_t vcap;
@@ -343,7 +352,16 @@ struct ring_state_priv {
     bool valid; /* a keyframe was decoded and every record since */
     uint32_t *touched;
     size_t ntouched, tcap;
+    /* ring_reader_walk_only: decided for each entity when it appears (NULL: keep every one) */
+    bool (*want)(int kind, const char *key, size_t keylen, void *arg);
+    void *want_arg;
 };
+
+/* Is the entity in a state's listings?  (Skipped ones have no values.) */
+static inline bool sent_listed(const struct sent *x)
+{
+    return x->present && !x->skip;
+}
 
 struct sstate {
     struct ring_state pub;
@@ -525,6 +543,83 @@ static inline void set_mm(struct sent *e, unsigned f, uint64_t mo, uint64_t xo)
     e->mx[f] = e->v[f] + xo;
 }
 
+/*
+ * The entries of an entity block of an entity that a filtered walk does not
+ * want (sent.skip), read and checked as read_entries, decode_appear
+ * (appear: only absolute values) and decode_change check them, so that a
+ * record is refused exactly when the full decode refuses it; the field bits
+ * are kept, values are not computed (predictions and deltas are most of the
+ * cost of decoding a record).
+ */
+static inline __attribute__((always_inline)) int skip_entries_of(struct dec *d, bool coarse,
+                                                                   struct sent *e, bool appear)
+{
+    bool always = !series_fields_optional(e->kind);
+    unsigned shift = coarse ? 5 : 4;
+    uint64_t nf = e->nf, f = 0; /* f: the field after the previous entry's */
+
+    if (!coarse && always && !appear) {
+        /* most blocks: every field is there and only changes by a delta (ops 0 and 1) */
+        for (;;) {
+            uint64_t code = get_var(d), fgap = code >> 4;
+
+            if (d->bad || (code & 6) || fgap >= nf || f + fgap >= nf)
+                return -EINVAL;
+            f += fgap + 1;
+            (void)get_var(d);
+            if (code & 8)
+                return d->bad ? -EINVAL : 0;
+        }
+    }
+    for (;;) {
+        uint64_t code = get_var(d), fgap = code >> shift;
+        unsigned op = (unsigned)(code & 7);
+        bool mm = coarse && ((code >> 3) & 1), wasp;
+
+        if (d->bad || fgap >= nf || f + fgap >= nf)
+            return -EINVAL;
+        f += fgap;
+        if (op > FOP_MM_K || (!coarse && op > FOP_CLEAR) || (op == FOP_CLEAR && mm))
+            return -EINVAL;
+        if (op <= FOP_SET_K) { /* the ops with a value */
+            uint64_t v = get_var(d);
+            if (op == FOP_SET_K && v > (UINT64_MAX >> 10))
+                return -EINVAL;
+        }
+        if (coarse && op != FOP_CLEAR && (mm || op >= FOP_MM)) {
+            (void)get_var(d);
+            (void)get_var(d);
+        }
+        if (d->bad)
+            return -EINVAL;
+        wasp = series_fm_has(e->fm, (unsigned)f);
+        if (op == FOP_SET || op == FOP_SET_K) {
+            if (always && !appear)
+                return -EINVAL;
+            series_fm_set(e->fm, (unsigned)f);
+        } else if (appear) {
+            return -EINVAL;
+        } else if (op == FOP_CLEAR) {
+            if (always || !wasp)
+                return -EINVAL;
+            e->fm[f >> 6] &= ~(1ull << (f & 63));
+        } else if (!wasp) {
+            return -EINVAL;
+        }
+        f++;
+        if ((code >> (shift - 1)) & 1)
+            return 0;
+    }
+}
+
+/* skip_entries_of compiled for each tier and block type: the tests on them go away */
+static int skip_entries(struct dec *d, bool coarse, struct sent *e, bool appear)
+{
+    if (coarse)
+        return appear ? skip_entries_of(d, true, e, true) : skip_entries_of(d, true, e, false);
+    return appear ? skip_entries_of(d, false, e, true) : skip_entries_of(d, false, e, false);
+}
+
 static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigned eop,
                          uint64_t seq, const struct dec_ctx *cx)
 {
@@ -550,17 +645,24 @@ static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigne
         r = sent_prepare(e, kind, key, keylen, coarse);
         if (r < 0)
             return r;
+        e->skip = s->pv.want && !s->pv.want(kind, key, keylen, s->pv.want_arg);
     } else {
-        memset(e->v, 0, e->nf * sizeof(*e->v));
+        if (!e->skip)
+            memset(e->v, 0, e->nf * sizeof(*e->v));
         e->fm[0] = e->fm[1] = 0;
     }
     if (!series_fields_optional(e->kind))
         for (unsigned f = 0; f < e->nf; f++)
             series_fm_set(e->fm, f);
-    if (coarse)
+    if (e->skip) {
+        r = eop == EOP_APPEAR ? skip_entries(d, coarse, e, true) : 0;
+        if (r < 0)
+            return r;
+    } else if (coarse) {
         for (unsigned f = 0; f < e->nf; f++)
             e->mn[f] = e->mx[f] = 0;
-    if (eop == EOP_APPEAR) {
+    }
+    if (eop == EOP_APPEAR && !e->skip) {
         r = read_entries(d, coarse, e->nf, &fx);
         if (r < 0)
             return r;
@@ -587,7 +689,7 @@ static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigne
     }
     if (slot + 1 > s->pv.hi)
         s->pv.hi = slot + 1;
-    return touch(s, slot);
+    return e->skip ? 0 : touch(s, slot);
 }
 
 static int decode_change(struct sstate *s, struct dec *d, unsigned slot, uint64_t seq,
@@ -766,6 +868,10 @@ static int rec_decode(struct sstate *s, const uint8_t *p, size_t len, uint64_t s
             goto bad;
         if (eop == EOP_GONE)
             r = decode_gone(s, slot, cx);
+        else if (eop == EOP_CHANGE && s->pv.e[slot].skip)
+            r = s->pv.e[slot].present && !s->pv.e[slot].stale
+                    ? skip_entries(&d, coarse, &s->pv.e[slot], false)
+                    : -EINVAL;
         else if (eop == EOP_CHANGE)
             r = decode_change(s, &d, slot, seq, cx);
         else
@@ -3482,6 +3588,31 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
     return -EAGAIN;
 }
 
+int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                          uint64_t to_wall_ns,
+                          bool (*want)(int kind, const char *key, size_t keylen, void *arg),
+                          void *want_arg, int (*cb)(const struct ring_state *st, void *arg),
+                          void *arg)
+{
+    struct sstate *s = &rd->st;
+    int r;
+
+    /*
+     * The walk starts from nothing and leaves nothing behind: a state built
+     * with a filter lacks the values of the entities it refused, so no later
+     * walk may carry on from it (and this one must not carry on from a state
+     * built without the filter, which lists every entity).
+     */
+    sstate_clear(s, t);
+    s->pv.want = want;
+    s->pv.want_arg = want_arg;
+    r = ring_reader_walk(rd, t, from_wall_ns, to_wall_ns, cb, arg);
+    s->pv.want = NULL;
+    s->pv.want_arg = NULL;
+    sstate_clear(s, t);
+    return r;
+}
+
 static void entity_fill(const struct ring_state *st, unsigned slot, const struct sent *x,
                         struct ring_entity *e)
 {
@@ -3505,7 +3636,7 @@ bool ring_state_next(const struct ring_state *st, size_t *it, struct ring_entity
     const struct ring_state_priv *pv = st->priv;
 
     for (size_t i = *it; i < pv->hi; i++) {
-        if (pv->e[i].present) {
+        if (sent_listed(&pv->e[i])) {
             entity_fill(st, (unsigned)i, &pv->e[i], e);
             *it = i + 1;
             return true;
@@ -3519,7 +3650,7 @@ bool ring_state_slot(const struct ring_state *st, unsigned slot, struct ring_ent
 {
     const struct ring_state_priv *pv = st->priv;
 
-    if (slot >= pv->hi || !pv->e[slot].present)
+    if (slot >= pv->hi || !sent_listed(&pv->e[slot]))
         return false;
     entity_fill(st, slot, &pv->e[slot], e);
     return true;
@@ -3566,7 +3697,7 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
     void *arr;
 
     for (uint32_t i = 0; i < pv->hi; i++) {
-        if (!pv->e[i].present)
+        if (!sent_listed(&pv->e[i]))
             continue;
         ns += pv->e[i].kind == SK_SLAB;
         nv += pv->e[i].kind == SK_VMALLOC;
@@ -3602,7 +3733,7 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
         const struct sent *x = &pv->e[i];
         const uint64_t *v = x->v;
 
-        if (!x->present)
+        if (!sent_listed(x))
             continue;
         switch (x->kind) {
         case SK_SLAB: {
