@@ -1217,6 +1217,15 @@ struct ring {
     size_t pooln, poolcap;
     uint32_t *rowslot[SRC_N]; /* sampler row -> slot + 1, a guess checked before use */
     size_t rowcap[SRC_N];
+    /*
+     * What the sampler's source looked like when the last append stored it
+     * with every row in the table (ring_append: a source read again to the
+     * same bytes since is not compared row by row).  sm NULL: nothing kept.
+     */
+    struct {
+        const struct sampler *sm;
+        uint64_t gen, reads, unchanged;
+    } kept[SRC_N];
     /* the coarse tier's pending minute */
     bool acc_on;
     uint32_t acc_gen;
@@ -2121,6 +2130,40 @@ static bool slab_row_unchanged(struct ring *r, const struct slab_cache *c, uint3
     return true;
 }
 
+/* slab_row_unchanged for a vmalloc row (68 fields, most of them node counts). */
+static bool vmalloc_row_unchanged(struct ring *r, const struct vmalloc_row *row, uint32_t cache)
+{
+    char key[SERIES_KEY_MAX];
+    const struct sent *x;
+    struct wslot *w;
+    size_t keylen;
+
+    if (!cache || cache > r->nslots)
+        return false;
+    w = &r->ws[cache - 1];
+    x = &r->t[RING_FULL].st.pv.e[cache - 1];
+    if (w->kind != SK_VMALLOC || !x->present || w->seen == r->epoch)
+        return false;
+    /* the field bits: areas, bytes, pages, flags, then one per node of node_mask */
+    if (x->fm[0] != (((1ull << SF_VM_NODE0) - 1) | row->node_mask << SF_VM_NODE0) ||
+        x->fm[1] != row->node_mask >> (64 - SF_VM_NODE0) || x->v[SF_VM_AREAS] != row->areas ||
+        x->v[SF_VM_BYTES] != row->bytes || x->v[SF_VM_PAGES] != row->pages ||
+        x->v[SF_VM_FLAGS] != row->flags)
+        return false;
+    /* absent nodes are 0 in the state as in series_get's values */
+    for (uint64_t m = row->node_mask; m; m &= m - 1) {
+        unsigned n = (unsigned)__builtin_ctzll(m);
+        if (x->v[SF_VM_NODE0 + n] != row->nodes[n])
+            return false;
+    }
+    keylen = series_key_vmalloc(key, row->caller, row->module, row->type);
+    if (w->keylen != keylen || memcmp(w->key, key, keylen) != 0)
+        return false;
+    w->seen = r->epoch;
+    r->seen_present[SRC_VMALLOCINFO]++;
+    return true;
+}
+
 /* One entity of a stored source.  cache: the slot this sampler row had last time (+1), or NULL. */
 static int w_entity(struct ring *r, const struct series_ent *se, uint32_t *cache)
 {
@@ -2346,15 +2389,32 @@ int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, uns
     }
     w_begin(r, store, wall_ns);
     for (unsigned s = 0; s < SRC_N; s++) {
+        const struct source *src = &sm->src[s];
+        uint64_t dropped = r->entities_dropped;
         size_t n;
 
         if (!((store >> s) & 1u))
             continue;
+        /*
+         * Read again to the same bytes (so the same parse: gen) since the
+         * append that stored every row: the stored entities are the rows.
+         * A sampler filled by hand (no read since) or set up again (counts
+         * start over) is compared row by row.
+         */
+        if (r->kept[s].sm == sm && r->kept[s].gen == src->gen && src->reads > r->kept[s].reads &&
+            src->unchanged - r->kept[s].unchanged == src->reads - r->kept[s].reads &&
+            r->t[RING_FULL].st.pv.valid) {
+            r->seen_present[s] = r->t[RING_FULL].st.pv.present_src[s];
+            continue;
+        }
+        r->kept[s].sm = NULL;
         n = series_count(sm, (enum src_id)s);
         if (n > r->rowcap[s]) {
             uint32_t *nr = realloc(r->rowslot[s], n * sizeof(*nr));
-            if (!nr)
-                return -ENOMEM;
+            if (!nr) {
+                ret = -ENOMEM;
+                goto fail;
+            }
             memset(nr + r->rowcap[s], 0, (n - r->rowcap[s]) * sizeof(*nr));
             r->rowslot[s] = nr;
             r->rowcap[s] = n;
@@ -2363,13 +2423,32 @@ int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, uns
             if (s == SRC_SLABINFO && i < sm->slab.n &&
                 slab_row_unchanged(r, &sm->slab.caches[i], r->rowslot[s][i]))
                 continue;
+            if (s == SRC_VMALLOCINFO && i < sm->vmalloc.n &&
+                vmalloc_row_unchanged(r, &sm->vmalloc.rows[i], r->rowslot[s][i]))
+                continue;
             series_get(sm, (enum src_id)s, i, &se, keybuf);
             ret = w_entity(r, &se, &r->rowslot[s][i]);
             if (ret < 0)
-                return ret;
+                goto fail;
+        }
+        /* a row left out (the entity table full) is tried again next time */
+        if (r->entities_dropped == dropped)
+            r->kept[s].sm = sm;
+    }
+    ret = w_commit(r, &m);
+    if (ret < 0)
+        goto fail;
+    for (unsigned s = 0; s < SRC_N; s++) {
+        if (r->kept[s].sm == sm && ((store >> s) & 1u)) {
+            r->kept[s].gen = sm->src[s].gen;
+            r->kept[s].reads = sm->src[s].reads;
+            r->kept[s].unchanged = sm->src[s].unchanged;
         }
     }
-    return w_commit(r, &m);
+    return 0;
+fail:
+    memset(r->kept, 0, sizeof(r->kept));
+    return ret;
 }
 
 /* Append a reconstructed state (export): entities of the sources in store replace ours. */
