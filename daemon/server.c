@@ -336,7 +336,8 @@ static bool flush(struct client *c)
             next_part(c);
         else if (!c->closing)
             process_input(c); /* requests held back by the batch or a full queue */
-        if (c->out_off == c->out_len && !c->part && (c->closing || (c->eof && !has_request(c)))) {
+        if (c->out_off == c->out_len &&
+            (c->closing || (c->eof && !has_request(c) && !c->part))) {
             client_close(c, NULL);
             return false;
         }
