@@ -65,6 +65,7 @@ PROGS      := $(BUILD)/kmemwatchd $(BUILD)/kmemtop $(BUILD)/kmemctl
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LOADGEN    := $(BUILD)/bench/loadgen
+BENCH_RING := $(BUILD)/bench/bench_ring
 
 # Debian packages the build and the tests need (make deps installs the missing ones).
 DEB_PKGS := gcc make pkg-config libncurses-dev libsystemd-dev libjansson-dev libcmocka-dev \
@@ -132,7 +133,7 @@ run: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-nodeps
 
-check-nodeps: all $(UNIT_BINS) $(LOADGEN) fuzz-build
+check-nodeps: all $(UNIT_BINS) $(LOADGEN) $(BENCH_RING) fuzz-build
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 asan: deps

@@ -8,6 +8,11 @@
  *                              started on DIR.
  *   bench_ring stats FILE      bytes per sample of an existing ring file (an
  *                              import, an export, the daemon's ring).
+ *   bench_ring query FILE KIND NAME FIELD SECONDS [RUNS]
+ *                              CPU of one history_query over the SECONDS before
+ *                              the newest record (what the daemon's "history"
+ *                              command costs before the reply is written):
+ *                              median of RUNS (default 41) timed calls.
  *
  * Output: "key value" lines for bench/run.sh, prefixed by --label.
  */
@@ -18,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history.h"
 #include "ring.h"
 #include "util.h"
 #include "sampler.h"
@@ -28,6 +34,12 @@ static double cpu_s(void)
 
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 static int fill(const char *label, const char *dir, double days)
@@ -104,6 +116,47 @@ static int stats(const char *label, const char *path)
     return 0;
 }
 
+static int query(const char *label, char **argv, int runs)
+{
+    struct ring_reader *rd;
+    struct ring_tier_info ti;
+    struct history_points hp;
+    uint64_t window = strtoull(argv[4], NULL, 10);
+    double *us = calloc((size_t)runs, sizeof(*us));
+    char err[256];
+    int r = ring_reader_open_path(&rd, argv[0], err, sizeof(err));
+
+    if (r < 0 || !us) {
+        fprintf(stderr, "bench_ring: %s: %s\n", argv[0], r < 0 ? err : "out of memory");
+        free(us);
+        return 1;
+    }
+    ring_reader_tier_info(rd, RING_FULL, &ti);
+    memset(&hp, 0, sizeof(hp));
+    for (int i = 0; i <= runs; i++) {
+        /* run 0 warms the reader's state and the page cache */
+        double c0 = cpu_s();
+        r = history_query(rd, argv[1], argv[2], argv[3], window, ti.newest_wall_ns, &hp, err,
+                          sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "bench_ring: history %s %s %s: %s\n", argv[1], argv[2], argv[3], err);
+            break;
+        }
+        if (i)
+            us[i - 1] = (cpu_s() - c0) * 1e6;
+    }
+    if (r == 0) {
+        qsort(us, (size_t)runs, sizeof(*us), cmp_double);
+        printf("%s.points %zu\n", label, hp.n);
+        printf("%s.tier %s\n", label, hp.tier == RING_FULL ? "full" : "coarse");
+        printf("%s.cpu_us %.0f\n", label, us[runs / 2]);
+    }
+    history_points_free(&hp);
+    free(us);
+    ring_reader_close(rd);
+    return r < 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *label = "ring";
@@ -117,6 +170,9 @@ int main(int argc, char **argv)
         return fill(label, argv[2], atof(argv[3]));
     if (argc == 3 && strcmp(argv[1], "stats") == 0)
         return stats(label, argv[2]);
-    fprintf(stderr, "Usage: bench_ring [--label L] fill DIR DAYS | stats FILE\n");
+    if ((argc == 7 || argc == 8) && strcmp(argv[1], "query") == 0)
+        return query(label, argv + 2, argc == 8 ? atoi(argv[7]) : 41);
+    fprintf(stderr, "Usage: bench_ring [--label L] fill DIR DAYS | stats FILE |\n"
+                    "       query FILE KIND NAME FIELD SECONDS [RUNS]\n");
     return 2;
 }

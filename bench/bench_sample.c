@@ -358,15 +358,40 @@ static void mode_tick(const char *label, int seconds)
     free(ratio);
 }
 
-/* ring_append alone, of the last sample set again and again (to profile the store). */
+/*
+ * ring_append alone (to profile the store):
+ *   append_only_us        the last sample set appended again and again, with
+ *                         no read in between: every row is compared;
+ *   append_after_read_us  each append after a read of every source (the read
+ *                         not timed), as in the daemon: a source read again
+ *                         to the same bytes is not compared at all (on
+ *                         --proc-root of a fixture, every source every time).
+ */
 static void append_only(const char *label, int iters)
 {
     uint64_t t0 = cpu_ns(), wall = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
+    uint64_t spent = 0, unchanged0 = 0, unchanged1 = 0;
 
     for (int i = 0; i < iters; i++)
         ring_append(ring, &sm, SRC_ALL, 0, wall + (uint64_t)i * 1000000000ull,
                     mono + (uint64_t)i * 1000000000ull);
     printf("%s.append_only_us %.2f\n", label, (cpu_ns() - t0) / 1e3 / iters);
+    for (int s = 0; s < SRC_N; s++)
+        unchanged0 += sm.src[s].unchanged;
+    wall += (uint64_t)iters * 1000000000ull;
+    mono += (uint64_t)iters * 1000000000ull;
+    for (int i = 0; i < iters; i++) {
+        unsigned errs = sampler_read_all(&sm) ? SRC_ALL & ~sm.valid : 0;
+        t0 = cpu_ns();
+        ring_append(ring, &sm, SRC_ALL, errs, wall + (uint64_t)i * 1000000000ull,
+                    mono + (uint64_t)i * 1000000000ull);
+        spent += cpu_ns() - t0;
+    }
+    for (int s = 0; s < SRC_N; s++)
+        unchanged1 += sm.src[s].unchanged;
+    printf("%s.append_after_read_us %.2f\n", label, spent / 1e3 / iters);
+    printf("%s.append_after_read_unchanged %.2f\n", label,
+           (double)(unchanged1 - unchanged0) / ((double)iters * SRC_N));
 }
 
 static void usage(FILE *f)

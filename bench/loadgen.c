@@ -7,6 +7,9 @@
  *   --stalled N    connections that "watch slab kmalloc vmalloc" and never read
  *   --seconds S    how long
  *   --request R    the request of the query clients (default "kmalloc")
+ *   --vary B:N     R holds "%u": the k-th request sent has it replaced by
+ *                  B + k mod N (e.g. history windows 3600 .. 3663, requests
+ *                  that the daemon's reply caches do not answer)
  *
  * Prints one line of key=value figures: queries, failed (error replies or
  * broken connections), refused (connections turned away), qps, latency
@@ -62,6 +65,19 @@ static int dial(const char *path)
     return fd;
 }
 
+/* The next request line: req, or with --vary its "%u" replaced by base + (*sent)++ mod n. */
+static const char *request_line(const char *req, unsigned long base, unsigned long n,
+                                unsigned long *sent)
+{
+    static char line[512];
+    const char *at = strstr(req, "%u");
+
+    if (!n || !at)
+        return req;
+    snprintf(line, sizeof(line), "%.*s%lu%s", (int)(at - req), req, base + (*sent)++ % n, at + 2);
+    return line;
+}
+
 static int send_all(int fd, const char *s)
 {
     size_t off = 0, len = strlen(s);
@@ -84,7 +100,7 @@ int main(int argc, char **argv)
         { "socket", required_argument, NULL, 's' }, { "clients", required_argument, NULL, 'c' },
         { "watchers", required_argument, NULL, 'w' }, { "stalled", required_argument, NULL, 'x' },
         { "seconds", required_argument, NULL, 't' }, { "request", required_argument, NULL, 'r' },
-        { NULL, 0, NULL, 0 },
+        { "vary", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
     };
     const char *path = NULL, *request = "kmalloc";
     int nq = 10, nw = 0, ns = 0, secs = 10, c, ep;
@@ -93,6 +109,7 @@ int main(int argc, char **argv)
     uint64_t start, end;
     char req[256];
     struct rlimit rl;
+    unsigned long vary_base = 0, vary_n = 0, sent = 0;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -102,9 +119,15 @@ int main(int argc, char **argv)
         case 'x': ns = atoi(optarg); break;
         case 't': secs = atoi(optarg); break;
         case 'r': request = optarg; break;
+        case 'v':
+            if (sscanf(optarg, "%lu:%lu", &vary_base, &vary_n) != 2 || vary_n == 0) {
+                fprintf(stderr, "loadgen: --vary takes BASE:N\n");
+                return 2;
+            }
+            break;
         default:
             fprintf(stderr, "usage: loadgen --socket PATH [--clients N] [--watchers N] [--stalled N] "
-                            "[--seconds S] [--request R]\n");
+                            "[--seconds S] [--request R] [--vary B:N]\n");
             return 2;
         }
     }
@@ -151,7 +174,7 @@ int main(int argc, char **argv)
         epoll_ctl(ep, EPOLL_CTL_ADD, k->fd, &ev);
         if (k->role == QUERY) {
             k->sent_ns = util_mono_ns();
-            k->waiting = send_all(k->fd, req) == 0;
+            k->waiting = send_all(k->fd, request_line(req, vary_base, vary_n, &sent)) == 0;
         }
     }
     start = util_mono_ns();
@@ -191,7 +214,7 @@ int main(int argc, char **argv)
                     else if (!memmem(k->buf, ll, "\"ok\":true", 9))
                         failed++;
                     k->sent_ns = util_mono_ns();
-                    k->waiting = send_all(k->fd, req) == 0;
+                    k->waiting = send_all(k->fd, request_line(req, vary_base, vary_n, &sent)) == 0;
                 } else {
                     events++;
                 }

@@ -178,9 +178,19 @@ if want 5 || want 4; then
     rec daemon.week.rss_anon_kib "$(rss RssAnon)"
     rec daemon.week.rss_file_kib "$(rss RssFile)"
     rec daemon.week.ring_file_bytes "$(stat -c %s "$WEEK/state/ring.kmw")"
-    # then as clients use it: an hour of one series, a day, the whole week (604800 points)
+    # then as clients use it: an hour of one series, a day, the whole week (604800 points);
+    # the highest RssAnon while the reply is made and sent, polled every 10 ms, and after it
     for w in 1h 1d 7d; do
-        "$BUILD/kmemctl" --socket "$WEEK/s.sock" history slab dentry active_objs "$w" >/dev/null
+        "$BUILD/kmemctl" --socket "$WEEK/s.sock" history slab dentry active_objs "$w" >/dev/null &
+        cpid=$!
+        peak=0
+        while kill -0 "$cpid" 2>/dev/null; do
+            v=$(rss RssAnon)
+            [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
+            sleep 0.01
+        done
+        wait "$cpid"
+        rec "daemon.week.rss_anon_peak_${w}_kib" "$peak"
         rec "daemon.week.rss_anon_after_${w}_kib" "$(rss RssAnon)"
     done
 fi
@@ -189,26 +199,39 @@ fi
 if want 4; then
     say "4. queries: latency with 1, 10, 100 clients; throughput on one core"
     secs=$(q 2 5)
-    for req in "slab" "history slab dentry active_objs 3600"; do
-        key=$( [ "$req" = slab ] && echo slab || echo history )
+    # history: every client the same request (a dashboard; the daemon's reply cache answers
+    # all but one per sample), and requests no cache answers (windows 3600 .. 3663 s in turn)
+    reqs=(slab "history slab dentry active_objs 3600" "history slab dentry active_objs %u")
+    keys=(slab history history_nocache)
+    load() {   # KEY REQUEST CLIENTS: one loadgen run; prints its line
+        local vary=()
+        [ "$1" = history_nocache ] && vary=(--vary 3600:64)
+        taskset -c 1 "$BUILD/bench/loadgen" --socket "$WEEK/s.sock" --clients "$3" \
+            --seconds "$secs" --request "$2" "${vary[@]}" 2>&1 | tail -1
+    }
+    qval() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+    for i in 0 1 2; do
         for c in 1 10 100; do
-            line=$(taskset -c 1 "$BUILD/bench/loadgen" --socket "$WEEK/s.sock" --clients "$c" \
-                --seconds "$secs" --request "$req" 2>&1 | tail -1)
-            echo "# $req, $c clients: $line"
+            c0=$(proc_cpu_ms "$QPID")
+            line=$(load "${keys[$i]}" "${reqs[$i]}" "$c")
+            c1=$(proc_cpu_ms "$QPID")
+            echo "# ${reqs[$i]}, $c clients: $line"
             for f in qps p50_ms p99_ms failed; do
-                rec "query.$key.c$c.$f" "$(sed -n "s/.*\b$f=\([^ ]*\).*/\1/p" <<<"$line")"
+                rec "query.${keys[$i]}.c$c.$f" "$(qval "$f" "$line")"
             done
+            # the daemon's CPU per reply (utime + stime over the run; it also samples meanwhile)
+            [ "$c" = 1 ] && rec "query.${keys[$i]}.c1.cpu_ms_per_reply" \
+                "$(awk -v a="$c0" -v b="$c1" -v n="$(qval queries "$line")" \
+                    'BEGIN { if (n > 0) printf "%.3f", (b - a) / n }')"
         done
     done
     # one core: the daemon on CPU 0, the clients on CPU 1
     taskset -pc 0 "$QPID" >/dev/null
     for t in $(ls "/proc/$QPID/task"); do taskset -pc 0 "$t" >/dev/null 2>&1; done
-    for req in "slab" "history slab dentry active_objs 3600"; do
-        key=$( [ "$req" = slab ] && echo slab || echo history )
-        line=$(taskset -c 1 "$BUILD/bench/loadgen" --socket "$WEEK/s.sock" --clients 10 \
-            --seconds "$secs" --request "$req" 2>&1 | tail -1)
-        echo "# one core, $req: $line"
-        rec "query.$key.onecore.qps" "$(sed -n 's/.*\bqps=\([^ ]*\).*/\1/p' <<<"$line")"
+    for i in 0 1 2; do
+        line=$(load "${keys[$i]}" "${reqs[$i]}" 10)
+        echo "# one core, ${reqs[$i]}: $line"
+        rec "query.${keys[$i]}.onecore.qps" "$(qval qps "$line")"
     done
     rec daemon.after_load.rss_anon_kib "$(awk '/^RssAnon:/ {print $2}' "/proc/$QPID/status")"
 fi
@@ -289,11 +312,13 @@ if want 3; then
     row "3. kmemctl metrics / node-exporter scrape" "$a / $b ms" "$r" "< 1" "$(verdict "$r" "<=" 0.999)"
 fi
 if want 4; then
-    for k in slab history; do
+    for k in slab history history_nocache; do
         for c in 1 10 100; do
             row "4. $k, $c clients: p50 / p99" "$(get "query.$k.c$c.p50_ms") / $(get "query.$k.c$c.p99_ms") ms" \
                 "$(get "query.$k.c$c.qps") q/s" "-" "-"
         done
+        row "4. $k, daemon CPU per reply (1 client)" "utime + stime / replies" \
+            "$(get "query.$k.c1.cpu_ms_per_reply") ms" "-" "-"
         row "4. $k throughput, daemon on one core" "10 clients" "$(get "query.$k.onecore.qps") q/s" "-" "-"
     done
 fi
@@ -314,6 +339,9 @@ if want 5; then
     for w in 1h 1d 7d; do
         v=$(get "daemon.week.rss_anon_after_${w}_kib")
         row "5. ... after one history reply of $w" "1-second points of one series" "$v" "<= 16384" \
+            "$(verdict "$v" "<=" 16384)"
+        v=$(get "daemon.week.rss_anon_peak_${w}_kib")
+        row "5. ... highest while it is sent ($w)" "RssAnon polled every 10 ms" "$v" "<= 16384" \
             "$(verdict "$v" "<=" 16384)"
     done
     v=$(get daemon.after_load.rss_anon_kib)

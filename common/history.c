@@ -33,8 +33,30 @@ struct hq {
     unsigned *slots;
     size_t nslots, cap;
     bool found;
-    struct history_points *out;
     int err;
+};
+
+/*
+ * A query being answered: the parsed series and window, and where the walk
+ * of the next part starts.  A part's walk starts from the keyframe at or
+ * before the wall time of the last record the previous part delivered and
+ * skips the records up to it (after_seq).
+ */
+struct history_cursor {
+    struct hq q;
+    enum ring_tier tier;
+    bool is_fraction;
+    char name[SERIES_KEY_MAX]; /* as asked, for the messages */
+    uint64_t window_s;
+    uint64_t from, to;       /* the window; from moves to the resume point */
+    uint64_t after_seq;      /* records up to this one were delivered by earlier parts */
+    bool started;            /* a part was taken */
+    /* the part being taken */
+    struct history_points *out;
+    size_t max;
+    uint64_t last_seq, last_wall; /* the last record delivered */
+    uint64_t min_wall;       /* the earliest wall time delivered */
+    bool full, cut;          /* stopped: max points, or a record after the window */
 };
 
 void history_points_free(struct history_points *hp)
@@ -192,39 +214,40 @@ static int parse_query(struct hq *q, const char *kind, const char *name, const c
     return -EINVAL;
 }
 
-static bool entity_matches(const struct hq *q, const struct ring_entity *e)
+/* Is the entity (kind, key) part of the series?  The walk's filter: asked once per appearance. */
+static bool entity_wanted(int kind, const char *key, size_t keylen, void *arg)
 {
+    const struct hq *q = arg;
+
     switch (q->kind) {
     case HK_SLAB:
-        return e->kind == SK_SLAB && e->keylen == q->keylen &&
-               memcmp(e->key, q->key, q->keylen) == 0;
+        return kind == SK_SLAB && keylen == q->keylen && memcmp(key, q->key, q->keylen) == 0;
     case HK_KMALLOC: {
         char name[SLAB_NAME_MAX];
         enum kmalloc_variant v;
         uint64_t size;
-        if (e->kind != SK_SLAB || e->keylen >= SLAB_NAME_MAX)
+        if (kind != SK_SLAB || keylen >= SLAB_NAME_MAX)
             return false;
-        memcpy(name, e->key, e->keylen);
-        name[e->keylen] = '\0';
+        memcpy(name, key, keylen);
+        name[keylen] = '\0';
         return kmalloc_classify(name, &size, &v) && size == q->size &&
                (q->total || v == q->variant);
     }
     case HK_VMALLOC: {
         const char *caller, *module;
         enum vmalloc_type t;
-        return e->kind == SK_VMALLOC &&
-               series_key_vmalloc_split(e->key, e->keylen, &caller, &module, &t) &&
+        return kind == SK_VMALLOC && series_key_vmalloc_split(key, keylen, &caller, &module, &t) &&
                (q->total || strcmp(caller, q->key) == 0);
     }
     case HK_BUDDY:
-        return e->kind == SK_BUDDY && e->keylen == q->keylen &&
-               memcmp(e->key, q->key, q->keylen) == 0;
+        return kind == SK_BUDDY && keylen == q->keylen && memcmp(key, q->key, q->keylen) == 0;
     case HK_MEMINFO:
-        return e->kind == SK_MEMINFO;
+        return kind == SK_MEMINFO;
     }
     return false;
 }
 
+/* The slots of the series in st: every entity the filtered walk lists. */
 static int rematch(struct hq *q, const struct ring_state *st)
 {
     struct ring_entity e;
@@ -232,8 +255,6 @@ static int rematch(struct hq *q, const struct ring_state *st)
 
     q->nslots = 0;
     while (ring_state_next(st, &it, &e)) {
-        if (!entity_matches(q, &e))
-            continue;
         if (q->nslots == q->cap) {
             size_t nc = q->cap ? q->cap * 2 : 8;
             unsigned *ns = realloc(q->slots, nc * sizeof(*ns));
@@ -309,10 +330,22 @@ static bool evaluate(const struct hq *q, const struct ring_state *st, double *ou
 
 static int query_cb(const struct ring_state *st, void *arg)
 {
-    struct hq *q = arg;
-    struct history_points *hp = q->out;
+    struct history_cursor *hc = arg;
+    struct hq *q = &hc->q;
+    struct history_points *hp = hc->out;
     double v;
 
+    if (st->seq <= hc->after_seq)
+        return 0;
+    /* the walk's own end (to_wall_ns), taken here so that a part knows it saw every record */
+    if (st->wall_ns > hc->to) {
+        hc->cut = true;
+        return 1;
+    }
+    hc->last_seq = st->seq;
+    hc->last_wall = st->wall_ns;
+    if (st->wall_ns < hc->min_wall)
+        hc->min_wall = st->wall_ns;
     if (!q->have_gen || q->gen != st->gen) {
         q->err = rematch(q, st);
         if (q->err < 0)
@@ -333,7 +366,10 @@ static int query_cb(const struct ring_state *st, void *arg)
     hp->v[hp->n].wall_ns = st->wall_ns;
     hp->v[hp->n].value = v;
     hp->n++;
-    return 0;
+    if (hp->n < hc->max)
+        return 0;
+    hc->full = true;
+    return 1;
 }
 
 enum ring_tier history_pick_tier(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns)
@@ -352,54 +388,116 @@ enum ring_tier history_pick_tier(struct ring_reader *rd, uint64_t window_s, uint
     return RING_COARSE;
 }
 
-int history_query(struct ring_reader *rd, const char *kind, const char *name, const char *field,
-                  uint64_t window_s, uint64_t now_wall_ns, struct history_points *out, char *err,
-                  size_t err_len)
+int history_open(struct history_cursor **out, struct ring_reader *rd, const char *kind,
+                 const char *name, const char *field, uint64_t window_s, uint64_t now_wall_ns,
+                 char *err, size_t err_len)
 {
     uint64_t win = window_s > UINT64_MAX / 1000000000u ? UINT64_MAX : window_s * 1000000000u;
-    uint64_t from = now_wall_ns > win ? now_wall_ns - win : 0;
-    struct hq q;
+    struct history_cursor *hc;
+    int r;
+
+    *out = NULL;
+    if (err && err_len)
+        err[0] = '\0';
+    if (!kind || !name || !field)
+        return fail(err, err_len, -EINVAL, "history needs a kind, a name and a field");
+    hc = calloc(1, sizeof(*hc));
+    if (!hc)
+        return fail(err, err_len, -ENOMEM, "out of memory");
+    r = parse_query(&hc->q, kind, name, field, err, err_len);
+    if (r < 0) {
+        free(hc);
+        return r;
+    }
+    hc->is_fraction = hc->q.kind == HK_BUDDY && hc->q.field == F_UNUSABLE;
+    hc->tier = history_pick_tier(rd, window_s, now_wall_ns);
+    snprintf(hc->name, sizeof(hc->name), "%s", name);
+    hc->window_s = window_s;
+    hc->from = now_wall_ns > win ? now_wall_ns - win : 0;
+    hc->to = now_wall_ns;
+    *out = hc;
+    return 0;
+}
+
+int history_next(struct history_cursor *hc, struct ring_reader *rd, size_t max,
+                 struct history_points *out, char *err, size_t err_len)
+{
+    struct hq *q = &hc->q;
+    bool first = !hc->started;
     int r;
 
     if (err && err_len)
         err[0] = '\0';
     out->n = 0;
-    out->is_fraction = false;
-    out->tier = RING_FULL;
-    memset(&q, 0, sizeof(q));
-    if (!kind || !name || !field)
-        return fail(err, err_len, -EINVAL, "history needs a kind, a name and a field");
-    r = parse_query(&q, kind, name, field, err, err_len);
-    if (r < 0)
-        return r;
-    out->is_fraction = q.kind == HK_BUDDY && q.field == F_UNUSABLE;
-    out->tier = history_pick_tier(rd, window_s, now_wall_ns);
-    q.out = out;
-    r = ring_reader_walk(rd, out->tier, from, now_wall_ns, query_cb, &q);
-    free(q.slots);
-    if (q.err < 0 || r < 0) {
+    out->is_fraction = hc->is_fraction;
+    out->tier = hc->tier;
+    out->reuse_before = 0;
+    hc->started = true;
+    hc->out = out;
+    hc->max = max ? max : 1;
+    hc->full = hc->cut = false;
+    hc->min_wall = UINT64_MAX;
+    q->err = 0;
+    r = ring_reader_walk_only(rd, hc->tier, hc->from, 0, entity_wanted, q, query_cb, hc);
+    if (q->err < 0 || r < 0) {
         out->n = 0;
-        r = q.err < 0 ? q.err : r;
+        r = q->err < 0 ? q->err : r;
         return fail(err, err_len, r, "cannot read the ring: %s", strerror(-r));
     }
-    if (!q.found) {
-        switch (q.kind) {
+    if (hc->full) {
+        /* the next part: the records after the last one delivered */
+        hc->from = hc->last_wall;
+        hc->after_seq = hc->last_seq;
+        return 1;
+    }
+    if (!q->found) {
+        switch (q->kind) {
         case HK_SLAB:
-            return fail(err, err_len, -ENOENT, "no slab cache '%s' in the last %llus", name,
-                        (unsigned long long)window_s);
+            return fail(err, err_len, -ENOENT, "no slab cache '%s' in the last %llus", hc->name,
+                        (unsigned long long)hc->window_s);
         case HK_KMALLOC:
-            return fail(err, err_len, -ENOENT, "no kmalloc class '%s' in the last %llus", name,
-                        (unsigned long long)window_s);
+            return fail(err, err_len, -ENOENT, "no kmalloc class '%s' in the last %llus", hc->name,
+                        (unsigned long long)hc->window_s);
         case HK_VMALLOC:
-            return fail(err, err_len, -ENOENT, "no vmalloc caller '%s' in the last %llus", name,
-                        (unsigned long long)window_s);
+            return fail(err, err_len, -ENOENT, "no vmalloc caller '%s' in the last %llus", hc->name,
+                        (unsigned long long)hc->window_s);
         case HK_BUDDY:
-            return fail(err, err_len, -ENOENT, "no buddy zone '%s' in the last %llus", name,
-                        (unsigned long long)window_s);
+            return fail(err, err_len, -ENOENT, "no buddy zone '%s' in the last %llus", hc->name,
+                        (unsigned long long)hc->window_s);
         case HK_MEMINFO:
             return fail(err, err_len, -ENOENT, "no meminfo in the last %llus",
-                        (unsigned long long)window_s);
+                        (unsigned long long)hc->window_s);
         }
     }
+    /* every record up to the newest was seen: later windows that start before min_wall agree */
+    if (first && !hc->cut)
+        out->reuse_before = hc->min_wall;
     return 0;
+}
+
+void history_close(struct history_cursor *hc)
+{
+    if (!hc)
+        return;
+    free(hc->q.slots);
+    free(hc);
+}
+
+int history_query(struct ring_reader *rd, const char *kind, const char *name, const char *field,
+                  uint64_t window_s, uint64_t now_wall_ns, struct history_points *out, char *err,
+                  size_t err_len)
+{
+    struct history_cursor *hc;
+    int r;
+
+    out->n = 0;
+    out->is_fraction = false;
+    out->tier = RING_FULL;
+    out->reuse_before = 0;
+    r = history_open(&hc, rd, kind, name, field, window_s, now_wall_ns, err, err_len);
+    if (r < 0)
+        return r;
+    r = history_next(hc, rd, SIZE_MAX, out, err, err_len);
+    history_close(hc);
+    return r;
 }

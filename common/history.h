@@ -41,6 +41,14 @@ struct history_points {
     struct history_point *v;
     bool is_fraction;    /* the values are fractions (unusable<N>), not integers */
     enum ring_tier tier; /* the tier the points come from */
+    /*
+     * For a cache of answers: 0, or the same query asked again at a later
+     * now (and the same tier) gives the same points as long as its window
+     * starts before this wall time and nothing was appended to the ring in
+     * between.  Set when one part answered the query, every record up to the
+     * newest was read, and there was at least one record in the window.
+     */
+    uint64_t reuse_before;
 };
 
 /* Release the points (out may then be reused; a zeroed struct is empty). */
@@ -56,6 +64,29 @@ void history_points_free(struct history_points *hp);
 int history_query(struct ring_reader *rd, const char *kind, const char *name, const char *field,
                   uint64_t window_s, uint64_t now_wall_ns, struct history_points *out, char *err,
                   size_t err_len);
+
+/*
+ * The same query answered in parts, for answers too long to hold at once (a
+ * week of 1-second points is 604800 of them): history_open parses the query
+ * and picks the tier (-EINVAL with a sentence as history_query);
+ * history_next puts the next points, at most max of them, in out (replacing
+ * what it held) and returns 1 when it stopped at max (there may be more), 0
+ * after the last part, or history_query's errors (-ENOENT only when no
+ * part found the name); history_close frees.  Each part walks the ring from
+ * the keyframe before the last point of the previous part, so parts of a
+ * few thousand points cost little more than one walk, and the ring may be
+ * appended to between parts (the window keeps the end it had when opened).
+ * Concatenated, the parts are history_query's points, except where the wall
+ * time of the records goes back in time (a clock set back) across the end of
+ * a part: records after that point whose time is before it are left out.
+ */
+struct history_cursor;
+int history_open(struct history_cursor **out, struct ring_reader *rd, const char *kind,
+                 const char *name, const char *field, uint64_t window_s, uint64_t now_wall_ns,
+                 char *err, size_t err_len);
+int history_next(struct history_cursor *hc, struct ring_reader *rd, size_t max,
+                 struct history_points *out, char *err, size_t err_len);
+void history_close(struct history_cursor *hc);
 
 /* The tier history_query reads for this window. */
 enum ring_tier history_pick_tier(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns);

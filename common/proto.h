@@ -43,6 +43,9 @@
  *                        behind is disconnected; request/reply clients are
  *                        held back instead (no more requests are read while
  *                        256 KiB of their replies are unread)
+ *   history replies      made 16384 points at a time as the client reads
+ *                        them (its next requests wait): a client holds one
+ *                        part of the daemon's memory, never a whole week
  */
 #ifndef KMW_PROTO_H
 #define KMW_PROTO_H

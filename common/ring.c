@@ -294,7 +294,7 @@ static uint64_t get_u64(struct dec *d)
     return v;
 }
 
-static uint64_t get_var(struct dec *d)
+static uint64_t get_var_long(struct dec *d)
 {
     uint64_t v = 0;
 
@@ -314,6 +314,14 @@ static uint64_t get_var(struct dec *d)
     return 0;
 }
 
+/* Most varints of a record are one byte (field codes, small deltas): that case inline. */
+static inline uint64_t get_var(struct dec *d)
+{
+    if (d->p < d->end && *d->p < 0x80)
+        return *d->p++;
+    return get_var_long(d);
+}
+
 /* ==== 2. reconstructed state and the record decoder ================================== */
 
 struct sent {
@@ -321,6 +329,7 @@ struct sent {
     uint8_t nf;
     bool present;
     bool stale; /* present before the keyframe being decoded; not yet re-listed */
+    bool skip;  /* refused by a filtered walk's want(): presence and field bits kept, values not */
     uint16_t keylen;
     uint16_t keycap;
     uint8_t vcap;
@@ -340,7 +349,16 @@ struct ring_state_priv {
     bool valid; /* a keyframe was decoded and every record since */
     uint32_t *touched;
     size_t ntouched, tcap;
+    /* ring_reader_walk_only: decided for each entity when it appears (NULL: keep every one) */
+    bool (*want)(int kind, const char *key, size_t keylen, void *arg);
+    void *want_arg;
 };
+
+/* Is the entity in a state's listings?  (Skipped ones have no values.) */
+static inline bool sent_listed(const struct sent *x)
+{
+    return x->present && !x->skip;
+}
 
 struct sstate {
     struct ring_state pub;
@@ -522,6 +540,83 @@ static inline void set_mm(struct sent *e, unsigned f, uint64_t mo, uint64_t xo)
     e->mx[f] = e->v[f] + xo;
 }
 
+/*
+ * The entries of an entity block of an entity that a filtered walk does not
+ * want (sent.skip), read and checked as read_entries, decode_appear
+ * (appear: only absolute values) and decode_change check them, so that a
+ * record is refused exactly when the full decode refuses it; the field bits
+ * are kept, values are not computed (predictions and deltas are most of the
+ * cost of decoding a record).
+ */
+static inline __attribute__((always_inline)) int skip_entries_of(struct dec *d, bool coarse,
+                                                                   struct sent *e, bool appear)
+{
+    bool always = !series_fields_optional(e->kind);
+    unsigned shift = coarse ? 5 : 4;
+    uint64_t nf = e->nf, f = 0; /* f: the field after the previous entry's */
+
+    if (!coarse && always && !appear) {
+        /* most blocks: every field is there and only changes by a delta (ops 0 and 1) */
+        for (;;) {
+            uint64_t code = get_var(d), fgap = code >> 4;
+
+            if (d->bad || (code & 6) || fgap >= nf || f + fgap >= nf)
+                return -EINVAL;
+            f += fgap + 1;
+            (void)get_var(d);
+            if (code & 8)
+                return d->bad ? -EINVAL : 0;
+        }
+    }
+    for (;;) {
+        uint64_t code = get_var(d), fgap = code >> shift;
+        unsigned op = (unsigned)(code & 7);
+        bool mm = coarse && ((code >> 3) & 1), wasp;
+
+        if (d->bad || fgap >= nf || f + fgap >= nf)
+            return -EINVAL;
+        f += fgap;
+        if (op > FOP_MM_K || (!coarse && op > FOP_CLEAR) || (op == FOP_CLEAR && mm))
+            return -EINVAL;
+        if (op <= FOP_SET_K) { /* the ops with a value */
+            uint64_t v = get_var(d);
+            if (op == FOP_SET_K && v > (UINT64_MAX >> 10))
+                return -EINVAL;
+        }
+        if (coarse && op != FOP_CLEAR && (mm || op >= FOP_MM)) {
+            (void)get_var(d);
+            (void)get_var(d);
+        }
+        if (d->bad)
+            return -EINVAL;
+        wasp = series_fm_has(e->fm, (unsigned)f);
+        if (op == FOP_SET || op == FOP_SET_K) {
+            if (always && !appear)
+                return -EINVAL;
+            series_fm_set(e->fm, (unsigned)f);
+        } else if (appear) {
+            return -EINVAL;
+        } else if (op == FOP_CLEAR) {
+            if (always || !wasp)
+                return -EINVAL;
+            e->fm[f >> 6] &= ~(1ull << (f & 63));
+        } else if (!wasp) {
+            return -EINVAL;
+        }
+        f++;
+        if ((code >> (shift - 1)) & 1)
+            return 0;
+    }
+}
+
+/* skip_entries_of compiled for each tier and block type: the tests on them go away */
+static int skip_entries(struct dec *d, bool coarse, struct sent *e, bool appear)
+{
+    if (coarse)
+        return appear ? skip_entries_of(d, true, e, true) : skip_entries_of(d, true, e, false);
+    return appear ? skip_entries_of(d, false, e, true) : skip_entries_of(d, false, e, false);
+}
+
 static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigned eop,
                          uint64_t seq, const struct dec_ctx *cx)
 {
@@ -547,17 +642,24 @@ static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigne
         r = sent_prepare(e, kind, key, keylen, coarse);
         if (r < 0)
             return r;
+        e->skip = s->pv.want && !s->pv.want(kind, key, keylen, s->pv.want_arg);
     } else {
-        memset(e->v, 0, e->nf * sizeof(*e->v));
+        if (!e->skip)
+            memset(e->v, 0, e->nf * sizeof(*e->v));
         e->fm[0] = e->fm[1] = 0;
     }
     if (!series_fields_optional(e->kind))
         for (unsigned f = 0; f < e->nf; f++)
             series_fm_set(e->fm, f);
-    if (coarse)
+    if (e->skip) {
+        r = eop == EOP_APPEAR ? skip_entries(d, coarse, e, true) : 0;
+        if (r < 0)
+            return r;
+    } else if (coarse) {
         for (unsigned f = 0; f < e->nf; f++)
             e->mn[f] = e->mx[f] = 0;
-    if (eop == EOP_APPEAR) {
+    }
+    if (eop == EOP_APPEAR && !e->skip) {
         r = read_entries(d, coarse, e->nf, &fx);
         if (r < 0)
             return r;
@@ -584,7 +686,7 @@ static int decode_appear(struct sstate *s, struct dec *d, unsigned slot, unsigne
     }
     if (slot + 1 > s->pv.hi)
         s->pv.hi = slot + 1;
-    return touch(s, slot);
+    return e->skip ? 0 : touch(s, slot);
 }
 
 static int decode_change(struct sstate *s, struct dec *d, unsigned slot, uint64_t seq,
@@ -763,6 +865,10 @@ static int rec_decode(struct sstate *s, const uint8_t *p, size_t len, uint64_t s
             goto bad;
         if (eop == EOP_GONE)
             r = decode_gone(s, slot, cx);
+        else if (eop == EOP_CHANGE && s->pv.e[slot].skip)
+            r = s->pv.e[slot].present && !s->pv.e[slot].stale
+                    ? skip_entries(&d, coarse, &s->pv.e[slot], false)
+                    : -EINVAL;
         else if (eop == EOP_CHANGE)
             r = decode_change(s, &d, slot, seq, cx);
         else
@@ -1108,6 +1214,15 @@ struct ring {
     size_t pooln, poolcap;
     uint32_t *rowslot[SRC_N]; /* sampler row -> slot + 1, a guess checked before use */
     size_t rowcap[SRC_N];
+    /*
+     * What the sampler's source looked like when the last append stored it
+     * with every row in the table (ring_append: a source read again to the
+     * same bytes since is not compared row by row).  sm NULL: nothing kept.
+     */
+    struct {
+        const struct sampler *sm;
+        uint64_t gen, reads, unchanged;
+    } kept[SRC_N];
     /* the coarse tier's pending minute */
     bool acc_on;
     uint32_t acc_gen;
@@ -2012,6 +2127,40 @@ static bool slab_row_unchanged(struct ring *r, const struct slab_cache *c, uint3
     return true;
 }
 
+/* slab_row_unchanged for a vmalloc row (68 fields, most of them node counts). */
+static bool vmalloc_row_unchanged(struct ring *r, const struct vmalloc_row *row, uint32_t cache)
+{
+    char key[SERIES_KEY_MAX];
+    const struct sent *x;
+    struct wslot *w;
+    size_t keylen;
+
+    if (!cache || cache > r->nslots)
+        return false;
+    w = &r->ws[cache - 1];
+    x = &r->t[RING_FULL].st.pv.e[cache - 1];
+    if (w->kind != SK_VMALLOC || !x->present || w->seen == r->epoch)
+        return false;
+    /* the field bits: areas, bytes, pages, flags, then one per node of node_mask */
+    if (x->fm[0] != (((1ull << SF_VM_NODE0) - 1) | row->node_mask << SF_VM_NODE0) ||
+        x->fm[1] != row->node_mask >> (64 - SF_VM_NODE0) || x->v[SF_VM_AREAS] != row->areas ||
+        x->v[SF_VM_BYTES] != row->bytes || x->v[SF_VM_PAGES] != row->pages ||
+        x->v[SF_VM_FLAGS] != row->flags)
+        return false;
+    /* absent nodes are 0 in the state as in series_get's values */
+    for (uint64_t m = row->node_mask; m; m &= m - 1) {
+        unsigned n = (unsigned)__builtin_ctzll(m);
+        if (x->v[SF_VM_NODE0 + n] != row->nodes[n])
+            return false;
+    }
+    keylen = series_key_vmalloc(key, row->caller, row->module, row->type);
+    if (w->keylen != keylen || memcmp(w->key, key, keylen) != 0)
+        return false;
+    w->seen = r->epoch;
+    r->seen_present[SRC_VMALLOCINFO]++;
+    return true;
+}
+
 /* One entity of a stored source.  cache: the slot this sampler row had last time (+1), or NULL. */
 static int w_entity(struct ring *r, const struct series_ent *se, uint32_t *cache)
 {
@@ -2237,15 +2386,32 @@ int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, uns
     }
     w_begin(r, store, wall_ns);
     for (unsigned s = 0; s < SRC_N; s++) {
+        const struct source *src = &sm->src[s];
+        uint64_t dropped = r->entities_dropped;
         size_t n;
 
         if (!((store >> s) & 1u))
             continue;
+        /*
+         * Read again to the same bytes (so the same parse: gen) since the
+         * append that stored every row: the stored entities are the rows.
+         * A sampler filled by hand (no read since) or set up again (counts
+         * start over) is compared row by row.
+         */
+        if (r->kept[s].sm == sm && r->kept[s].gen == src->gen && src->reads > r->kept[s].reads &&
+            src->unchanged - r->kept[s].unchanged == src->reads - r->kept[s].reads &&
+            r->t[RING_FULL].st.pv.valid) {
+            r->seen_present[s] = r->t[RING_FULL].st.pv.present_src[s];
+            continue;
+        }
+        r->kept[s].sm = NULL;
         n = series_count(sm, (enum src_id)s);
         if (n > r->rowcap[s]) {
             uint32_t *nr = realloc(r->rowslot[s], n * sizeof(*nr));
-            if (!nr)
-                return -ENOMEM;
+            if (!nr) {
+                ret = -ENOMEM;
+                goto fail;
+            }
             memset(nr + r->rowcap[s], 0, (n - r->rowcap[s]) * sizeof(*nr));
             r->rowslot[s] = nr;
             r->rowcap[s] = n;
@@ -2254,13 +2420,32 @@ int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, uns
             if (s == SRC_SLABINFO && i < sm->slab.n &&
                 slab_row_unchanged(r, &sm->slab.caches[i], r->rowslot[s][i]))
                 continue;
+            if (s == SRC_VMALLOCINFO && i < sm->vmalloc.n &&
+                vmalloc_row_unchanged(r, &sm->vmalloc.rows[i], r->rowslot[s][i]))
+                continue;
             series_get(sm, (enum src_id)s, i, &se, keybuf);
             ret = w_entity(r, &se, &r->rowslot[s][i]);
             if (ret < 0)
-                return ret;
+                goto fail;
+        }
+        /* a row left out (the entity table full) is tried again next time */
+        if (r->entities_dropped == dropped)
+            r->kept[s].sm = sm;
+    }
+    ret = w_commit(r, &m);
+    if (ret < 0)
+        goto fail;
+    for (unsigned s = 0; s < SRC_N; s++) {
+        if (r->kept[s].sm == sm && ((store >> s) & 1u)) {
+            r->kept[s].gen = sm->src[s].gen;
+            r->kept[s].reads = sm->src[s].reads;
+            r->kept[s].unchanged = sm->src[s].unchanged;
         }
     }
-    return w_commit(r, &m);
+    return 0;
+fail:
+    memset(r->kept, 0, sizeof(r->kept));
+    return ret;
 }
 
 /* Append a reconstructed state (export): entities of the sources in store replace ours. */
@@ -3479,6 +3664,31 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
     return -EAGAIN;
 }
 
+int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                          uint64_t to_wall_ns,
+                          bool (*want)(int kind, const char *key, size_t keylen, void *arg),
+                          void *want_arg, int (*cb)(const struct ring_state *st, void *arg),
+                          void *arg)
+{
+    struct sstate *s = &rd->st;
+    int r;
+
+    /*
+     * The walk starts from nothing and leaves nothing behind: a state built
+     * with a filter lacks the values of the entities it refused, so no later
+     * walk may carry on from it (and this one must not carry on from a state
+     * built without the filter, which lists every entity).
+     */
+    sstate_clear(s, t);
+    s->pv.want = want;
+    s->pv.want_arg = want_arg;
+    r = ring_reader_walk(rd, t, from_wall_ns, to_wall_ns, cb, arg);
+    s->pv.want = NULL;
+    s->pv.want_arg = NULL;
+    sstate_clear(s, t);
+    return r;
+}
+
 static void entity_fill(const struct ring_state *st, unsigned slot, const struct sent *x,
                         struct ring_entity *e)
 {
@@ -3502,7 +3712,7 @@ bool ring_state_next(const struct ring_state *st, size_t *it, struct ring_entity
     const struct ring_state_priv *pv = st->priv;
 
     for (size_t i = *it; i < pv->hi; i++) {
-        if (pv->e[i].present) {
+        if (sent_listed(&pv->e[i])) {
             entity_fill(st, (unsigned)i, &pv->e[i], e);
             *it = i + 1;
             return true;
@@ -3516,7 +3726,7 @@ bool ring_state_slot(const struct ring_state *st, unsigned slot, struct ring_ent
 {
     const struct ring_state_priv *pv = st->priv;
 
-    if (slot >= pv->hi || !pv->e[slot].present)
+    if (slot >= pv->hi || !sent_listed(&pv->e[slot]))
         return false;
     entity_fill(st, slot, &pv->e[slot], e);
     return true;
@@ -3569,7 +3779,7 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
     void *arr;
 
     for (uint32_t i = 0; i < pv->hi; i++) {
-        if (!pv->e[i].present)
+        if (!sent_listed(&pv->e[i]))
             continue;
         ns += pv->e[i].kind == SK_SLAB;
         nv += pv->e[i].kind == SK_VMALLOC;
@@ -3605,7 +3815,7 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
         const struct sent *x = &pv->e[i];
         const uint64_t *v = x->v;
 
-        if (!x->present)
+        if (!sent_listed(x))
             continue;
         switch (x->kind) {
         case SK_SLAB: {

@@ -248,6 +248,25 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
                      void *arg);
 
 /*
+ * ring_reader_walk for a caller that needs a few entities, e.g. one series
+ * over an hour: want(kind, key, keylen, want_arg) is asked once for each
+ * entity when it appears in the walk (key not NUL-terminated, as in struct
+ * ring_entity), and the states list only the entities it accepted, with the
+ * same values a full walk gives them.  The others are followed just enough
+ * to find where their blocks end and the records that do not decode (so the
+ * same records are delivered and skipped as by ring_reader_walk), but their
+ * values are never computed: an hour of one slab cache on an idle machine
+ * costs a third of the full walk.  Everything else (gen, src_mask, times,
+ * order, the return value) is ring_reader_walk's.  The walk starts afresh
+ * and leaves the reader's state empty.
+ */
+int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                          uint64_t to_wall_ns,
+                          bool (*want)(int kind, const char *key, size_t keylen, void *arg),
+                          void *want_arg, int (*cb)(const struct ring_state *st, void *arg),
+                          void *arg);
+
+/*
  * Fill the parsed structs of sm (slab, kmalloc, vmalloc, buddy, meminfo,
  * page_size, valid = have_mask) from a state so the report_* builders work on
  * history.  sm must come from ring_sampler_init() or sampler_init(); its

@@ -127,13 +127,6 @@ static void cmd_latest(struct client *c, int k)
     client_send_text(c, reply_cache[k].text, reply_cache[k].len);
 }
 
-void cmd_fini(void)
-{
-    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-        free(reply_cache[k].text);
-        reply_cache[k].text = NULL;
-    }
-}
 
 static void cmd_hello(struct client *c)
 {
@@ -174,50 +167,220 @@ static void cmd_hello(struct client *c)
 }
 
 /*
- * The history reply, written as text: a week of 1-second points is 600,000
- * pairs, and a JSON tree of them would cost the daemon ~100 MiB for the
- * moment of the reply where the text costs ~15 MiB.  Only numbers and two
- * fixed words go in, so there is nothing to escape; the shape is the one
- * json_dumps would give ({"ok":true,"window":W,"tier":"full","points":[[t,v],...]}).
+ * history KIND NAME FIELD [DURATION].  The reply is text written here (a
+ * JSON tree of a week of points would cost ~100 MiB): only numbers and two
+ * fixed words go in, so there is nothing to escape, and the shape is the
+ * one json_dumps would give: {"ok":true,"window":W,"tier":"full","points":[[t,v],...]}.
+ *
+ * It is made in parts of HISTORY_PART_POINTS points (history_next): each
+ * part is walked, written and queued in one go, and the next one when the
+ * client has read it (client_send_parts), so a week of 1-second points
+ * (604800, 15 MB of text) holds sampling up for one part at a time and
+ * costs the daemon one part of memory per client.
  */
-static void send_points(struct client *c, const struct history_points *pts, uint64_t window)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+#define HISTORY_PART_POINTS 16384
+/* The longest point: "[" 20 digits "." 3 digits "," 24 characters of %.17g "]" and a comma. */
+#define POINT_TEXT_MAX 64
 
-    if (!f) {
-        client_send_error(c, "history: out of memory");
-        return;
-    }
-    fprintf(f, "{\"ok\":true,\"window\":%llu,\"tier\":\"%s\",\"points\":[", (unsigned long long)window,
-            pts->tier == RING_FULL ? "full" : "coarse");
+/* The text of the part being written; one for all clients (parts are written one at a time). */
+static struct {
+    char *p;
+    size_t n, cap;
+} htext;
+static struct history_points htext_pts;
+
+static bool text_room(size_t more)
+{
+    size_t nc = htext.cap ? htext.cap : 65536;
+    char *np;
+
+    if (htext.n + more <= htext.cap)
+        return true;
+    while (nc < htext.n + more)
+        nc *= 2;
+    np = realloc(htext.p, nc);
+    if (!np)
+        return false;
+    htext.p = np;
+    htext.cap = nc;
+    return true;
+}
+
+/* v in decimal at p; the end */
+static char *put_dec(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/*
+ * Append the points to text: [t,v] with t in unix seconds with millisecond
+ * resolution (as unix_time() gives elsewhere) and v an integer, or for a
+ * fraction "%.17g"; comma-separated, with a comma first unless first.
+ * false when out of memory.
+ */
+static bool points_text(const struct history_points *pts, bool first)
+{
+    char *p;
+
+    if (!text_room(pts->n * POINT_TEXT_MAX))
+        return false;
+    p = htext.p + htext.n;
     for (size_t i = 0; i < pts->n; i++) {
-        /* unix seconds with millisecond resolution, as unix_time() gives elsewhere */
         uint64_t ms = pts->v[i].wall_ns / 1000000u;
-        fprintf(f, "%s[%llu.%03llu,", i ? "," : "", (unsigned long long)(ms / 1000),
-                (unsigned long long)(ms % 1000));
-        if (pts->is_fraction)
-            fprintf(f, "%.17g]", pts->v[i].value);
+        double v = pts->v[i].value;
+
+        if (i || !first)
+            *p++ = ',';
+        *p++ = '[';
+        p = put_dec(p, ms / 1000);
+        *p++ = '.';
+        *p++ = (char)('0' + ms % 1000 / 100);
+        *p++ = (char)('0' + ms % 100 / 10);
+        *p++ = (char)('0' + ms % 10);
+        *p++ = ',';
+        /* the integers are sums of u64 as doubles: exact below 2^64, printed as "%.0f" would */
+        if (!pts->is_fraction && v < 0x1p64)
+            p = put_dec(p, (uint64_t)v);
         else
-            fprintf(f, "%.0f]", pts->v[i].value);
+            p += snprintf(p, POINT_TEXT_MAX - 30, pts->is_fraction ? "%.17g" : "%.0f", v);
+        *p++ = ']';
     }
-    fputs("]}\n", f);
-    if (fclose(f) != 0 || !buf) {
-        free(buf);
-        client_send_error(c, "history: out of memory");
+    htext.n = (size_t)(p - htext.p);
+    return true;
+}
+
+static bool text_add(const char *s, size_t len)
+{
+    if (!text_room(len))
+        return false;
+    memcpy(htext.p + htext.n, s, len);
+    htext.n += len;
+    return true;
+}
+
+/*
+ * Recent history replies, for dashboards that ask the same question every
+ * second: a reply made in one part is kept with the request and the record
+ * it was made at (D.seq), and given again while no record was appended and
+ * the window, which moves with the clock, still holds the same points
+ * (reuse_before, see history.h), from the same tier.  At most
+ * HISTORY_CACHE_SLOTS replies and HISTORY_CACHE_BYTES of text; replies of
+ * older records are dropped when a new one is kept.
+ */
+#define HISTORY_CACHE_SLOTS 8
+#define HISTORY_CACHE_BYTES (4u << 20)
+
+static struct hist_cached {
+    char *key;            /* "KIND NAME FIELD WINDOW" */
+    char *text;
+    size_t len;
+    uint64_t seq, now_ns, reuse_before, age;
+    enum ring_tier tier;
+} hcache[HISTORY_CACHE_SLOTS];
+static size_t hcache_bytes;
+static uint64_t hcache_age;
+
+static void hcache_drop(struct hist_cached *e)
+{
+    hcache_bytes -= e->len;
+    free(e->key);
+    free(e->text);
+    memset(e, 0, sizeof(*e));
+}
+
+static const struct hist_cached *hcache_find(const char *key, uint64_t window, uint64_t now)
+{
+    uint64_t win = window * 1000000000u, from = now > win ? now - win : 0;
+
+    for (size_t i = 0; i < HISTORY_CACHE_SLOTS; i++) {
+        const struct hist_cached *e = &hcache[i];
+        if (e->key && e->seq == D.seq && now >= e->now_ns && from < e->reuse_before &&
+            strcmp(e->key, key) == 0 && e->tier == history_pick_tier(D.reader, window, now))
+            return e;
+    }
+    return NULL;
+}
+
+/* Keep text (the whole reply) for key; on failure it is simply not kept. */
+static void hcache_put(const char *key, const struct history_points *pts, uint64_t now)
+{
+    struct hist_cached *slot = NULL;
+
+    if (!pts->reuse_before || !pts->n || htext.n > HISTORY_CACHE_BYTES)
+        return;
+    for (size_t i = 0; i < HISTORY_CACHE_SLOTS; i++)
+        if (hcache[i].key && hcache[i].seq != D.seq)
+            hcache_drop(&hcache[i]);
+    for (;;) {
+        struct hist_cached *oldest = NULL;
+        for (size_t i = 0; i < HISTORY_CACHE_SLOTS; i++) {
+            if (!hcache[i].key)
+                slot = slot ? slot : &hcache[i];
+            else if (!oldest || hcache[i].age < oldest->age)
+                oldest = &hcache[i];
+        }
+        if (slot && hcache_bytes + htext.n <= HISTORY_CACHE_BYTES)
+            break;
+        hcache_drop(oldest);
+    }
+    slot->key = strdup(key);
+    slot->text = malloc(htext.n);
+    if (!slot->key || !slot->text) {
+        free(slot->key);
+        free(slot->text);
+        memset(slot, 0, sizeof(*slot));
         return;
     }
-    client_send_text(c, buf, len);
-    free(buf);
+    memcpy(slot->text, htext.p, htext.n);
+    slot->len = htext.n;
+    hcache_bytes += htext.n;
+    slot->seq = D.seq;
+    slot->now_ns = now;
+    slot->reuse_before = pts->reuse_before;
+    slot->tier = pts->tier;
+    slot->age = ++hcache_age;
+}
+
+/* The parts after the first: client_send_parts */
+static int history_part(struct client *c, void *arg)
+{
+    struct history_cursor *hc = arg;
+    char err[256];
+    int r;
+
+    if (!D.reader)
+        return -ENOENT;
+    r = history_next(hc, D.reader, HISTORY_PART_POINTS, &htext_pts, err, sizeof(err));
+    if (r < 0)
+        return r;
+    htext.n = 0;
+    if (!points_text(&htext_pts, false) || (r == 0 && !text_add("]}\n", 3)))
+        return -ENOMEM;
+    client_send_text(c, htext.p, htext.n);
+    return r;
+}
+
+static void history_part_done(void *arg)
+{
+    history_close(arg);
 }
 
 static void cmd_history(struct client *c, int argc, char **argv)
 {
-    uint64_t window = 600;
-    struct history_points pts;
-    char err[256];
-    int r;
+    uint64_t window = 600, now = loop_wall_ns();
+    const struct hist_cached *hit;
+    struct history_cursor *hc;
+    char err[256], key[PROTO_MAX_LINE + 32], head[128];
+    int r, n;
 
     if (argc < 4 || argc > 5) {
         client_send_error(c, "usage: history KIND NAME FIELD [DURATION]");
@@ -232,14 +395,48 @@ static void cmd_history(struct client *c, int argc, char **argv)
         client_send_error(c, "history: no ring (see the daemon's log)");
         return;
     }
-    memset(&pts, 0, sizeof(pts));
-    r = history_query(D.reader, argv[1], argv[2], argv[3], window, loop_wall_ns(), &pts, err, sizeof(err));
-    if (r < 0) {
-        client_send_error(c, "history: %s", err);
+    snprintf(key, sizeof(key), "%s %s %s %llu", argv[1], argv[2], argv[3], (unsigned long long)window);
+    hit = hcache_find(key, window, now);
+    if (hit) {
+        client_send_text(c, hit->text, hit->len);
         return;
     }
-    send_points(c, &pts, window);
-    history_points_free(&pts);
+    r = history_open(&hc, D.reader, argv[1], argv[2], argv[3], window, now, err, sizeof(err));
+    if (r == 0)
+        r = history_next(hc, D.reader, HISTORY_PART_POINTS, &htext_pts, err, sizeof(err));
+    if (r < 0) {
+        client_send_error(c, "history: %s", err);
+        history_close(hc);
+        return;
+    }
+    htext.n = 0;
+    n = snprintf(head, sizeof(head), "{\"ok\":true,\"window\":%llu,\"tier\":\"%s\",\"points\":[",
+                 (unsigned long long)window, htext_pts.tier == RING_FULL ? "full" : "coarse");
+    if (!text_add(head, (size_t)n) || !points_text(&htext_pts, true) || (r == 0 && !text_add("]}\n", 3))) {
+        client_send_error(c, "history: out of memory");
+        history_close(hc);
+        return;
+    }
+    client_send_text(c, htext.p, htext.n);
+    if (r > 0) {
+        client_send_parts(c, history_part, history_part_done, hc);
+        return;
+    }
+    history_close(hc);
+    hcache_put(key, &htext_pts, now);
+}
+
+void cmd_fini(void)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+        free(reply_cache[k].text);
+        reply_cache[k].text = NULL;
+    }
+    for (size_t i = 0; i < HISTORY_CACHE_SLOTS; i++)
+        hcache_drop(&hcache[i]);
+    free(htext.p);
+    memset(&htext, 0, sizeof(htext));
+    history_points_free(&htext_pts);
 }
 
 /*

@@ -31,6 +31,10 @@ struct client {
     bool closing;         /* flush the queue, then close */
     bool eof;             /* the peer sent everything: answer it, then close */
     bool discard;         /* dropped: nothing more is queued */
+    /* a reply in parts (client_send_parts): the next is made when the queue is sent */
+    int (*part)(struct client *c, void *arg);
+    void (*part_done)(void *arg);
+    void *part_arg;
     struct client *prev, *next;
 };
 
@@ -150,6 +154,47 @@ static void queue(struct client *c, const char *data, size_t len, bool stream)
 void client_send_text(struct client *c, const char *text, size_t len)
 {
     queue(c, text, len, false);
+}
+
+static void parts_end(struct client *c)
+{
+    if (c->part_done)
+        c->part_done(c->part_arg);
+    c->part = NULL;
+    c->part_done = NULL;
+    c->part_arg = NULL;
+}
+
+void client_send_parts(struct client *c, int (*part)(struct client *c, void *arg),
+                       void (*done)(void *arg), void *arg)
+{
+    if (c->part || c->discard) {
+        /* one reply at a time, and none for a client being dropped */
+        if (done)
+            done(arg);
+        return;
+    }
+    c->part = part;
+    c->part_done = done;
+    c->part_arg = arg;
+    client_update_events(c);
+}
+
+/* The queue was sent: the next part of the reply in parts, or the end of it. */
+static void next_part(struct client *c)
+{
+    int r = c->part(c, c->part_arg);
+
+    if (r > 0)
+        return;
+    parts_end(c);
+    if (r < 0) {
+        /* the client has the start of a reply that cannot be finished: it sees it cut short */
+        log_client(c, "dropped: a reply could not be finished");
+        S.st.dropped++;
+        c->closing = c->discard = true;
+        c->out_len = c->out_off = 0;
+    }
 }
 
 static void send_json(struct client *c, json_t *obj, bool stream)
@@ -287,9 +332,12 @@ static bool flush(struct client *c)
             c->out = NULL;
             c->out_cap = 0;
         }
-        if (!c->closing)
+        if (c->part && !c->closing)
+            next_part(c);
+        else if (!c->closing)
             process_input(c); /* requests held back by the batch or a full queue */
-        if (c->out_off == c->out_len && (c->closing || (c->eof && !has_request(c)))) {
+        if (c->out_off == c->out_len &&
+            (c->closing || (c->eof && !has_request(c) && !c->part))) {
             client_close(c, NULL);
             return false;
         }
@@ -302,11 +350,12 @@ static void client_update_events(struct client *c)
 {
     unsigned ev = 0;
 
-    if (!c->closing && !c->eof && pending(c) < CLIENT_OUT_HIGH)
+    if (!c->closing && !c->eof && !c->part && pending(c) < CLIENT_OUT_HIGH)
         ev |= LOOP_READ;
     /* with nothing queued, a closing client wakes once more to be closed; one
-     * with requests left over from its batch wakes to have them answered */
-    if (pending(c) || c->closing || c->eof || has_request(c))
+     * with requests left over from its batch wakes to have them answered, one
+     * in the middle of a reply in parts for the next part */
+    if (pending(c) || c->closing || c->eof || has_request(c) || c->part)
         ev |= LOOP_WRITE;
     loop_mod_fd(c->fd, ev);
 }
@@ -344,7 +393,7 @@ static void process_input(struct client *c)
     unsigned n = 0;
     char *nl;
 
-    while (!c->closing && pending(c) < CLIENT_OUT_HIGH && n++ < CLIENT_BATCH &&
+    while (!c->closing && !c->part && pending(c) < CLIENT_OUT_HIGH && n++ < CLIENT_BATCH &&
            (nl = memchr(c->in + off, '\n', c->in_len - off)) != NULL) {
         size_t len = (size_t)(nl - (c->in + off));
         handle_line(c, c->in + off, len);
@@ -363,7 +412,7 @@ static void on_client(int fd, unsigned events, void *arg)
 
     if ((events & LOOP_WRITE) && !flush(c))
         return;
-    while ((events & LOOP_READ) && !c->closing && !c->eof && pending(c) < CLIENT_OUT_HIGH &&
+    while ((events & LOOP_READ) && !c->closing && !c->eof && !c->part && pending(c) < CLIENT_OUT_HIGH &&
            c->in_len < PROTO_MAX_LINE) {
         ssize_t n = recv(c->fd, c->in + c->in_len, PROTO_MAX_LINE - c->in_len, MSG_DONTWAIT);
 
@@ -399,6 +448,7 @@ static void client_close(struct client *c, const char *why)
     close(c->fd);
     if (c->pass_fd >= 0)
         close(c->pass_fd);
+    parts_end(c);
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -48,6 +48,19 @@ void client_send_event(struct client *c, json_t *obj);
 void client_send_error(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Queue raw text (metrics). */
 void client_send_text(struct client *c, const char *text, size_t len);
+/*
+ * The rest of a reply too long to build at once (a long history), after
+ * what is queued now: part(c, arg) is called each time the queue has been
+ * sent and queues the next part; it returns 1 while more parts follow, 0
+ * after the last, or a negative errno when the reply cannot be finished
+ * (the client is then disconnected: it sees a reply cut short).  The
+ * client's further requests wait until the reply is complete, so a client
+ * holds at most one part in memory.  done(arg) is called once, when the
+ * reply ends or the client goes away (or at once when the client already
+ * has such a reply or is being dropped).
+ */
+void client_send_parts(struct client *c, int (*part)(struct client *c, void *arg),
+                       void (*done)(void *arg), void *arg);
 /* Queue a JSON reply carrying fd (SCM_RIGHTS); the fd is dup'ed. */
 void client_send_with_fd(struct client *c, json_t *obj, int fd);
 /* Subscribe to new-sample events; kinds: bit mask chosen by the caller. */

@@ -5,7 +5,9 @@
  * written to a file, which is then
  *   1. opened by a reader: tier info, spans, walks of both tiers (whole, and
  *      from a time taken from the input), every state turned back into
- *      parsed structs, and history queries;
+ *      parsed structs, filtered walks (ring_reader_walk_only) that must
+ *      deliver the same records with the same wanted entities as the full
+ *      walk, and history queries;
  *   2. opened by a writer (recovery; a bad file must be moved aside and a new
  *      ring started: ring_open must not fail), appended to, closed;
  *   3. read again: what the writer left must be a valid ring.
@@ -186,6 +188,42 @@ static int walk_cb(const struct ring_state *st, void *arg)
     return ++x->n > 3000; /* enough for one input */
 }
 
+/* The filtered walks' filter: the dentry cache and meminfo. */
+static bool want_cb(int kind, const char *key, size_t keylen, void *arg)
+{
+    (void)arg;
+    return kind == SK_MEMINFO || (kind == SK_SLAB && keylen == 6 && memcmp(key, "dentry", 6) == 0);
+}
+
+/* Per record: its seq and a digest of the wanted entities as one walk saw them. */
+struct only_ctx {
+    bool filtered;
+    size_t n;
+    uint64_t seq[512], digest[512];
+};
+
+static int only_cb(const struct ring_state *st, void *arg)
+{
+    struct only_ctx *x = arg;
+    struct ring_entity e;
+    uint64_t h = st->wall_ns ^ st->src_mask ^ (uint64_t)st->err_mask << 8;
+    size_t it = 0;
+
+    while (ring_state_next(st, &it, &e)) {
+        bool w = want_cb(e.kind, e.key, e.keylen, NULL);
+        if (x->filtered && !w)
+            abort(); /* a filtered walk lists only what was asked for */
+        if (!w)
+            continue;
+        h = (h ^ e.slot ^ e.fm[0] ^ e.fm[1]) * 1099511628211ull;
+        for (unsigned f = 0; f < e.nfields; f++)
+            h = (h ^ e.val[f] ^ e.min[f] ^ e.max[f]) * 1099511628211ull;
+    }
+    x->seq[x->n] = st->seq;
+    x->digest[x->n] = h;
+    return ++x->n == 512;
+}
+
 static void read_all(uint64_t from, bool must_open)
 {
     static const char *const q[][3] = {
@@ -213,6 +251,20 @@ static void read_all(uint64_t from, bool must_open)
             abort();
         x.n = 0;
         (void)ring_reader_walk(rd, (enum ring_tier)t, from, from + 1000000000000ull, walk_cb, &x);
+        {
+            /* the same records, the same wanted entities, the same result */
+            static struct only_ctx a, b;
+            int ra, rb;
+
+            memset(&a, 0, sizeof(a));
+            memset(&b, 0, sizeof(b));
+            b.filtered = true;
+            ra = ring_reader_walk(rd, (enum ring_tier)t, 0, 0, only_cb, &a);
+            rb = ring_reader_walk_only(rd, (enum ring_tier)t, 0, 0, want_cb, NULL, only_cb, &b);
+            if (ra != rb || a.n != b.n || memcmp(a.seq, b.seq, a.n * sizeof(a.seq[0])) != 0 ||
+                memcmp(a.digest, b.digest, a.n * sizeof(a.digest[0])) != 0)
+                abort();
+        }
     }
     memset(&hp, 0, sizeof(hp));
     /* each query walks the whole tier: two of them per input, chosen by the start time */

@@ -350,6 +350,151 @@ static void test_tier_choice(void **state)
     sampler_fini(&sm);
 }
 
+/* A ring of an idle machine: n seconds from start, every source (vmallocinfo every fifth). */
+static void idle_ring(const char *path, uint64_t n, uint64_t start)
+{
+    struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
+    char note[256];
+    struct sampler sm;
+    struct ring *r;
+
+    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(&sm), 0);
+    assert_int_equal(ring_open(&r, path, &cfg, note, sizeof(note)), 0);
+    assert_int_equal(ring_fill_idle(r, &sm, n, start, 5), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+}
+
+/* history_next in parts of max points, concatenated, is history_query's answer. */
+static void check_parts(struct ring_reader *rd, const char *kind, const char *name,
+                        const char *field, uint64_t window, uint64_t now, size_t max)
+{
+    struct history_points all, part;
+    struct history_cursor *hc;
+    char err[256];
+    size_t got = 0, parts = 0;
+    int r;
+
+    memset(&all, 0, sizeof(all));
+    memset(&part, 0, sizeof(part));
+    assert_int_equal(history_query(rd, kind, name, field, window, now, &all, err, sizeof(err)), 0);
+    assert_true(all.n > 0);
+    assert_int_equal(history_open(&hc, rd, kind, name, field, window, now, err, sizeof(err)), 0);
+    do {
+        r = history_next(hc, rd, max, &part, err, sizeof(err));
+        assert_true(r == 0 || r == 1);
+        /* a part stops at max points; only the last has fewer */
+        assert_true(r == 0 ? part.n <= max : part.n == max);
+        assert_int_equal(part.tier, all.tier);
+        assert_int_equal(part.is_fraction, all.is_fraction);
+        assert_true(got + part.n <= all.n);
+        for (size_t i = 0; i < part.n; i++) {
+            assert_int_equal(part.v[i].wall_ns, all.v[got + i].wall_ns);
+            assert_true(part.v[i].value == all.v[got + i].value);
+        }
+        got += part.n;
+        parts++;
+    } while (r == 1);
+    assert_int_equal(got, all.n);
+    assert_true(parts >= all.n / max);
+    history_close(hc);
+    history_points_free(&all);
+    history_points_free(&part);
+}
+
+static void test_parts(void **state)
+{
+    static const size_t sizes[] = { 1, 2, 7, 29, 30, 31, 1000, 16384 };
+    uint64_t start = 1700000000000000000ull, n = 20000, now = start + n * 1000000000ull;
+    struct ring_reader *rd = trace_reader();
+    struct history_points hp;
+    struct history_cursor *hc;
+    char path[600], err[256];
+
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        check_parts(rd, "slab", "dentry", "active_objs", 3600, times[TRACE_N - 1], sizes[i]);
+        check_parts(rd, "vmalloc", "kernel_clone", "bytes", 3600, times[TRACE_N - 1], sizes[i]);
+        check_parts(rd, "buddy", "0:Normal", "unusable3", 3600, times[TRACE_N - 1], sizes[i]);
+    }
+    /* the name is looked for in every part: not there is an error only at the end */
+    memset(&hp, 0, sizeof(hp));
+    assert_int_equal(history_open(&hc, rd, "slab", "nope", "active_objs", 3600,
+                                  times[TRACE_N - 1], err, sizeof(err)),
+                     0);
+    assert_int_equal(history_next(hc, rd, 1, &hp, err, sizeof(err)), -ENOENT);
+    assert_non_null(strstr(err, "no slab cache 'nope'"));
+    history_close(hc);
+    assert_int_equal(history_open(&hc, rd, "slab", "dentry", "nope", 3600, times[TRACE_N - 1],
+                                  err, sizeof(err)),
+                     -EINVAL);
+    assert_null(hc);
+    ring_reader_close(rd);
+
+    /* keyframes every few hundred records: parts start between them */
+    snprintf(path, sizeof(path), "%s/parts.ring", tmpdir);
+    idle_ring(path, n, start);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+        check_parts(rd, "slab", "dentry", "active_objs", n, now, sizes[i]);
+        check_parts(rd, "kmalloc", "total-64", "bytes_total", 7200, now - 777000000000ull,
+                    sizes[i]);
+        check_parts(rd, "vmalloc", "total", "pages", n, now, sizes[i]);
+        check_parts(rd, "meminfo", "-", "MemFree", 4 * 3600, now, sizes[i]);
+    }
+    ring_reader_close(rd);
+    history_points_free(&hp);
+}
+
+/*
+ * reuse_before: the same query at a later now gives the same points while
+ * the window starts before it, and not once it starts after it.
+ */
+static void test_reuse_before(void **state)
+{
+    uint64_t start = 1700000000000000000ull, n = 5000, newest = start + (n - 1) * 1000000000ull;
+    struct history_points a, b;
+    struct ring_reader *rd;
+    char path[600], err[256];
+    uint64_t now = newest + 300000000u, w = 600;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    snprintf(path, sizeof(path), "%s/reuse.ring", tmpdir);
+    idle_ring(path, n, start);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+    assert_int_equal(history_query(rd, "slab", "dentry", "active_objs", w, now, &a, err,
+                                   sizeof(err)),
+                     0);
+    /* every record up to the newest was read: the earliest in the window */
+    assert_int_equal(a.reuse_before, a.v[0].wall_ns);
+    assert_true(a.reuse_before >= now - w * 1000000000u);
+    /* later, the window still starting before it: the same points */
+    assert_int_equal(history_query(rd, "slab", "dentry", "active_objs", w,
+                                   a.reuse_before - 1 + w * 1000000000u, &b, err, sizeof(err)),
+                     0);
+    assert_int_equal(b.n, a.n);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(b.v[i].wall_ns, a.v[i].wall_ns);
+        assert_true(b.v[i].value == a.v[i].value);
+    }
+    /* starting after it: the first point is gone */
+    assert_int_equal(history_query(rd, "slab", "dentry", "active_objs", w,
+                                   a.reuse_before + 1 + w * 1000000000u, &b, err, sizeof(err)),
+                     0);
+    assert_int_equal(b.n, a.n - 1);
+    /* a window that ends before the newest record did not see every record: not reusable */
+    assert_int_equal(history_query(rd, "slab", "dentry", "active_objs", w, newest - 1, &b, err,
+                                   sizeof(err)),
+                     0);
+    assert_int_equal(b.reuse_before, 0);
+    ring_reader_close(rd);
+    history_points_free(&a);
+    history_points_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_meminfo),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tier_choice),
+        cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_reuse_before),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
