@@ -97,6 +97,12 @@ int ring_open(struct ring **out, const char *path, const struct ring_config *cfg
  * failed this tick (their state is kept too).  Read durations come from
  * sm->src[s].read_ns.  0, or -EFBIG when the state is too large for a tier
  * (nothing stored), -ENOMEM.
+ *
+ * A source that sm read again to the same bytes since the append that
+ * stored all of its rows (the same sampler, the same src[s].gen, every read
+ * since counted in src[s].unchanged) is not compared row by row: its stored
+ * entities are taken as they are.  So a caller that writes into a sampler's
+ * parsed structs by hand must not read that sampler in between.
  */
 int ring_append(struct ring *r, const struct sampler *sm, unsigned src_mask, unsigned err_mask,
                 uint64_t wall_ns, uint64_t mono_ns);

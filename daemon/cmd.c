@@ -127,7 +127,6 @@ static void cmd_latest(struct client *c, int k)
     client_send_text(c, reply_cache[k].text, reply_cache[k].len);
 }
 
-
 static void cmd_hello(struct client *c)
 {
     json_t *o = json_object(), *srcs = json_object();
@@ -222,7 +221,7 @@ static char *put_dec(char *p, uint64_t v)
 }
 
 /*
- * Append the points to text: [t,v] with t in unix seconds with millisecond
+ * Append the points to htext: [t,v] with t in unix seconds with millisecond
  * resolution (as unix_time() gives elsewhere) and v an integer, or for a
  * fraction "%.17g"; comma-separated, with a comma first unless first.
  * false when out of memory.
@@ -251,7 +250,7 @@ static bool points_text(const struct history_points *pts, bool first)
         if (!pts->is_fraction && v < 0x1p64)
             p = put_dec(p, (uint64_t)v);
         else
-            p += snprintf(p, POINT_TEXT_MAX - 30, pts->is_fraction ? "%.17g" : "%.0f", v);
+            p += snprintf(p, 32, pts->is_fraction ? "%.17g" : "%.0f", v); /* <= 24 characters */
         *p++ = ']';
     }
     htext.n = (size_t)(p - htext.p);
@@ -310,7 +309,7 @@ static const struct hist_cached *hcache_find(const char *key, uint64_t window, u
     return NULL;
 }
 
-/* Keep text (the whole reply) for key; on failure it is simply not kept. */
+/* Keep the reply in htext (all of it) for key; when out of memory it is not kept. */
 static void hcache_put(const char *key, const struct history_points *pts, uint64_t now)
 {
     struct hist_cached *slot = NULL;
