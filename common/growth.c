@@ -202,6 +202,7 @@ struct gser {
     uint32_t stamp;   /* the plan that lists it */
     uint64_t sum;     /* this record's value: the sum of its contributions (mod 2^64) */
     uint32_t npresent; /* contributions present: absent when 0 */
+    uint32_t nsat;    /* contributions saturated at UINT64_MAX: the series is too (no wrap) */
     bool dirty;       /* listed in dirty[src]: sum or presence moved since its run was checked */
     bool in_run;      /* run_v has held since run_t0, p0 = the source's sums before it */
     double run_v, run_t0;
@@ -472,6 +473,8 @@ static int contrib_update(struct geval *ev, struct contrib *c, const struct ring
     x->sum += v - c->last;
     if (has != c->has)
         x->npresent += has ? 1u : (uint32_t)-1;
+    if ((v == UINT64_MAX) != (c->last == UINT64_MAX))
+        x->nsat += v == UINT64_MAX ? 1u : (uint32_t)-1;
     c->has = has;
     c->last = v;
     return mark_dirty(ev, x);
@@ -514,7 +517,7 @@ static int plan_build(struct geval *ev, const struct ring_state *st)
         if (x->in_run && x->stamp != ev->stamp)
             run_flush(ev, x);
         x->sum = 0;
-        x->npresent = 0;
+        x->npresent = x->nsat = 0;
         x->dirty = false;
     }
     /* contributions come in slot order (ring_state_next): index them by slot */
@@ -581,7 +584,7 @@ static int eval_cb(const struct ring_state *st, void *arg)
             continue;
         for (size_t i = 0; i < ev->ndirty[s]; i++) {
             struct gser *x = &ev->s[ev->dirty[s][i]];
-            double cur = (double)x->sum;
+            double cur = x->nsat ? (double)UINT64_MAX : (double)x->sum;
 
             x->dirty = false;
             if (!x->npresent) {

@@ -57,6 +57,7 @@ struct history_cursor {
     uint64_t last_seq, last_wall; /* the last record delivered */
     uint64_t min_wall;       /* the earliest wall time delivered */
     bool full, cut;          /* stopped: max points, or a record after the window */
+    bool went_on;            /* a later part found the record right after after_seq */
 };
 
 void history_points_free(struct history_points *hp)
@@ -337,6 +338,19 @@ static int query_cb(const struct ring_state *st, void *arg)
 
     if (st->seq <= hc->after_seq)
         return 0;
+    /*
+     * A later part goes on at the record right after the last one sent.  Any
+     * other record means records were lost in between (the ring overwrote
+     * them while the client was slow to read, or the clock went back across
+     * the part's end): a reply with a hole must not look whole.
+     */
+    if (hc->after_seq && !hc->went_on) {
+        if (st->seq != ring_seq_next(hc->after_seq)) {
+            q->err = -ESTALE;
+            return 1;
+        }
+        hc->went_on = true;
+    }
     /* the walk's own end (to_wall_ns), taken here so that a part knows it saw every record */
     if (st->wall_ns > hc->to) {
         hc->cut = true;
@@ -435,13 +449,16 @@ int history_next(struct history_cursor *hc, struct ring_reader *rd, size_t max,
     hc->started = true;
     hc->out = out;
     hc->max = max ? max : 1;
-    hc->full = hc->cut = false;
+    hc->full = hc->cut = hc->went_on = false;
     hc->min_wall = UINT64_MAX;
     q->err = 0;
     r = ring_reader_walk_only(rd, hc->tier, hc->from, 0, entity_wanted, q, query_cb, hc);
     if (q->err < 0 || r < 0) {
         out->n = 0;
         r = q->err < 0 ? q->err : r;
+        if (r == -ESTALE)
+            return fail(err, err_len, r, "records of this reply were overwritten before they "
+                        "were sent (read faster, or ask for less)");
         return fail(err, err_len, r, "cannot read the ring: %s", strerror(-r));
     }
     if (hc->full) {

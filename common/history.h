@@ -76,9 +76,11 @@ int history_query(struct ring_reader *rd, const char *kind, const char *name, co
  * the keyframe before the last point of the previous part, so parts of a
  * few thousand points cost little more than one walk, and the ring may be
  * appended to between parts (the window keeps the end it had when opened).
- * Concatenated, the parts are history_query's points, except where the wall
- * time of the records goes back in time (a clock set back) across the end of
- * a part: records after that point whose time is before it are left out.
+ * Concatenated, the parts are history_query's points.  A part that cannot go
+ * on at the record right after the previous part's last one fails with
+ * -ESTALE (and a sentence) rather than leave a hole: the ring overwrote those
+ * records in between (a slow reader of a window as long as the ring), or the
+ * wall time went back (a clock set back) across the end of the part.
  */
 struct history_cursor;
 int history_open(struct history_cursor **out, struct ring_reader *rd, const char *kind,

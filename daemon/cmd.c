@@ -127,6 +127,10 @@ static void cmd_latest(struct client *c, int k)
     client_send_text(c, reply_cache[k].text, reply_cache[k].len);
 }
 
+/* The history reply cache's size, and for hello whether it earns its keep (see cmd_history). */
+static size_t hcache_bytes;
+static uint64_t hcache_hits, hcache_misses;
+
 static void cmd_hello(struct client *c)
 {
     json_t *o = json_object(), *srcs = json_object();
@@ -152,6 +156,9 @@ static void cmd_hello(struct client *c)
     json_object_set_new(o, "growth", json_pack("{s:I,s:I,s:I}", "min_window", (json_int_t)D.conf.growth_min_window_s,
                                                 "min_size", (json_int_t)D.conf.growth_min_bytes, "suspects",
                                                 (json_int_t)D.growth.nsus));
+    json_object_set_new(o, "history_cache", json_pack("{s:I,s:I,s:I}", "hits", (json_int_t)hcache_hits,
+                                                       "misses", (json_int_t)hcache_misses, "bytes",
+                                                       (json_int_t)hcache_bytes));
     if (D.ring) {
         ring_stats(D.ring, &rs);
         json_object_set_new(o, "ring", json_pack("{s:I,s:I,s:I,s:o,s:o}", "records", (json_int_t)rs.full_records,
@@ -285,7 +292,6 @@ static struct hist_cached {
     uint64_t seq, now_ns, reuse_before, age;
     enum ring_tier tier;
 } hcache[HISTORY_CACHE_SLOTS];
-static size_t hcache_bytes;
 static uint64_t hcache_age;
 
 static void hcache_drop(struct hist_cached *e)
@@ -316,8 +322,9 @@ static void hcache_put(const char *key, const struct history_points *pts, uint64
 
     if (!pts->reuse_before || !pts->n || htext.n > HISTORY_CACHE_BYTES)
         return;
+    /* replies of older records can never match again, nor can an older reply to this request */
     for (size_t i = 0; i < HISTORY_CACHE_SLOTS; i++)
-        if (hcache[i].key && hcache[i].seq != D.seq)
+        if (hcache[i].key && (hcache[i].seq != D.seq || strcmp(hcache[i].key, key) == 0))
             hcache_drop(&hcache[i]);
     for (;;) {
         struct hist_cached *oldest = NULL;
@@ -397,9 +404,11 @@ static void cmd_history(struct client *c, int argc, char **argv)
     snprintf(key, sizeof(key), "%s %s %s %llu", argv[1], argv[2], argv[3], (unsigned long long)window);
     hit = hcache_find(key, window, now);
     if (hit) {
+        hcache_hits++;
         client_send_text(c, hit->text, hit->len);
         return;
     }
+    hcache_misses++;
     r = history_open(&hc, D.reader, argv[1], argv[2], argv[3], window, now, err, sizeof(err));
     if (r == 0)
         r = history_next(hc, D.reader, HISTORY_PART_POINTS, &htext_pts, err, sizeof(err));

@@ -128,4 +128,13 @@ print(inside, counts >= {1, 2}, len(newest) >= 3)
 PY
 expect_eq "repeated short windows: no stale point, the window moves between samples, new samples" \
     "$(tail -1 "$T_TMP/cache.out")" "True True True"
+# ~700 requests in 7 s over 4 samples: most of them must have come from the cache
+run $KWCLIENT "$SOCK" hello
+hits=$(json_get "$OUT" "d['history_cache']['hits']")
+misses=$(json_get "$OUT" "d['history_cache']['misses']")
+if [ -n "$hits" ] && [ -n "$misses" ] && [ "$hits" -gt $((misses * 5)) ]; then
+    ok "repeated short windows answered from the cache ($hits hits, $misses walks)"
+else
+    not_ok "repeated short windows answered from the cache" "$OUT"
+fi
 finish

@@ -152,7 +152,6 @@ if ! command -v tmux >/dev/null; then
 fi
 TMUX_SRV=kmemtop-test-$$
 TMP=$(mktemp -d)
-tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
 # tmux 3.3 leaves its socket behind after kill-server.
 cleanup() { tm kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; rm -rf "$TMP"; }
 trap cleanup EXIT

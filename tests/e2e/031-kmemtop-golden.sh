@@ -24,7 +24,6 @@ fi
 ok "kmemctl import builds the replay file"
 
 TMUX_SRV=kmemtop-golden-$$
-tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
 # tmux 3.3 leaves its socket behind after kill-server.
 trap 'tm kill-server; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; t_cleanup' EXIT
 
@@ -71,16 +70,6 @@ golden() {
     fi
 }
 keys() { tm send-keys -t kt "$@"; }
-# q ends the session's kmemtop with status 0 and nothing on stderr.
-quit_ok() {
-    keys q
-    for _ in $(seq 50); do
-        [ -s "$T_TMP/rc" ] && break
-        sleep 0.1
-    done
-    expect_eq "q quits with status 0 and nothing on stderr" \
-        "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
-}
 
 bin=$KMEMTOP
 [[ $bin == /* ]] || bin=$PWD/$bin
@@ -155,7 +144,7 @@ golden too-small "50x12 shows 'terminal too small'" 'too small'
 tm resize-window -t kt -x 120 -y 40
 golden caches-back-from-small "back at 120x40 the screen is as before" '^ +NAME +ACTIVE'
 
-quit_ok
+kmemtop_quit_ok kt
 
 # --- leak suspects: judged over 10 s during the ramp, marked in every table, gone after ---
 # The trace ramps from 005 to 019 (threads: vmalloc kernel_clone; pipes: kmalloc cg-1024;
@@ -203,7 +192,7 @@ keys t
 check_screen "t: one record back, in the ramp, they are back" '^ 21 leak suspects over 10s'
 keys T
 check_screen "T: forward again, gone" '^ no leak suspects over 10s'
-quit_ok
+kmemtop_quit_ok kt
 
 # kmemtop's suspects are kmemctl's for the same windows and end: each window through
 # `kmemctl check` ("suspect: KIND NAME FIELD grew NET in W (RATE/h, steadiness S)"), a series

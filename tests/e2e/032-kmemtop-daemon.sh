@@ -20,7 +20,6 @@ ok "a private daemon starts"
 SOCK_RE=$(sed 's/[.[\*^$()+?{|]/\\&/g' <<<"$SOCK")
 
 TMUX_SRV=kmemtop-daemon-$$
-tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
 # tmux 3.3 leaves its socket behind after kill-server.
 trap 'tm kill-server; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SRV"; t_cleanup' EXIT
 wait_screen() {   # REGEX [tenths]: poll the pane until it shows REGEX; the pane is left in $PANE
@@ -98,13 +97,7 @@ else
 fi
 tm send-keys -t kt 5
 check_screen "the buddy screen shows the daemon's zones" '^0:Normal +[0-9.]+[KMG] '
-tm send-keys -t kt q
-for _ in $(seq 50); do
-    [ -s "$T_TMP/rc" ] && break
-    sleep 0.1
-done
-expect_eq "q quits with status 0 and nothing on stderr" \
-    "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+kmemtop_quit_ok kt
 
 # --- a daemon without any ring: kmemtop reads the reports its watch events carry ----------
 # kmemwatchd falls back to a ring in memory, so a stand-in speaks the protocol here: it

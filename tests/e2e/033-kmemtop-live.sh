@@ -15,7 +15,6 @@ if ! command -v tmux >/dev/null; then
     finish
 fi
 TMUX_SRV=kmemtop-live-$$
-tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
 GROW_PID=
 cleanup() {
     [ -n "$GROW_PID" ] && kill "$GROW_PID" 2>/dev/null
@@ -99,12 +98,6 @@ if [ -n "$low" ] && [ "$low" -le $((after - 2 * 1048576)) ]; then
 else
     not_ok "the pipes closed: the cell falls again" "after $after, now $low"
 fi
-tm send-keys -t kt q
-for _ in $(seq 50); do
-    [ -s "$T_TMP/rc" ] && break
-    sleep 0.1
-done
-expect_eq "q quits with status 0 and nothing on stderr" \
-    "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+kmemtop_quit_ok kt
 
 finish

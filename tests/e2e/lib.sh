@@ -48,6 +48,20 @@ json_get() {
 
 finish() { exit "$T_FAILED"; }
 
+# ---- kmemtop in tmux (030-033: each test its own server, $TMUX_SRV) ----
+tm() { tmux -L "$TMUX_SRV" "$@" 2>/dev/null; }
+# kmemtop_quit_ok SESSION: q ends the session's kmemtop, which ran as
+# "kmemtop ... 2>$T_TMP/err; echo \$? >$T_TMP/rc", with status 0 and nothing on stderr.
+kmemtop_quit_ok() {
+    tm send-keys -t "$1" q
+    for _ in $(seq 50); do
+        [ -s "$T_TMP/rc" ] && break
+        sleep 0.1
+    done
+    expect_eq "q quits with status 0 and nothing on stderr" \
+        "$(cat "$T_TMP/rc" 2>/dev/null)|$(cat "$T_TMP/err" 2>/dev/null)" "0|"
+}
+
 # ---- private daemons (chrony-style: each test its own socket and state) ----
 KWCLIENT="python3 tests/e2e/kwclient.py"
 DAEMON_PIDS=()

@@ -448,6 +448,55 @@ static void test_parts(void **state)
 }
 
 /*
+ * A reply in parts whose next records the ring overwrote in between (a slow
+ * reader of a window as long as the ring) fails rather than leave a hole;
+ * records appended after the window's end change nothing.
+ */
+static void test_parts_overwritten(void **state)
+{
+    struct ring_config cfg = { RING_MIN_TIER_BYTES, RING_MIN_TIER_BYTES, 1024 };
+    uint64_t start = 1700000000000000000ull, now = start + 299 * 1000000000ull;
+    struct history_points hp;
+    struct history_cursor *hc;
+    struct ring_reader *rd;
+    struct sampler sm;
+    struct ring *r;
+    char path[600], note[256], err[256];
+
+    (void)state;
+    memset(&hp, 0, sizeof(hp));
+    snprintf(path, sizeof(path), "%s/overwritten.ring", tmpdir);
+    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(&sm), 0);
+    assert_int_equal(ring_open(&r, path, &cfg, note, sizeof(note)), 0);
+    assert_int_equal(ring_fill_idle(r, &sm, 300, start, 5), 0);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+
+    /* appended between parts, after the window: the reply goes on */
+    assert_int_equal(history_open(&hc, rd, "meminfo", "-", "MemFree", 3600, now, err, sizeof(err)), 0);
+    assert_int_equal(history_next(hc, rd, 50, &hp, err, sizeof(err)), 1);
+    assert_int_equal(ring_fill_idle(r, &sm, 100, start + 300 * 1000000000ull, 6), 0);
+    assert_int_equal(history_next(hc, rd, 50, &hp, err, sizeof(err)), 1);
+    assert_int_equal(hp.n, 50);
+    history_close(hc);
+
+    /* so many appended that the records after the first part are gone: an error, not a hole */
+    assert_int_equal(history_open(&hc, rd, "meminfo", "-", "MemFree", 3600,
+                                  start + 399 * 1000000000ull, err, sizeof(err)), 0);
+    assert_int_equal(history_next(hc, rd, 50, &hp, err, sizeof(err)), 1);
+    assert_int_equal(ring_fill_idle(r, &sm, 3000, start + 400 * 1000000000ull, 7), 0);
+    assert_int_equal(history_next(hc, rd, 50, &hp, err, sizeof(err)), -ESTALE);
+    assert_non_null(strstr(err, "overwritten"));
+    assert_int_equal(hp.n, 0);
+    history_close(hc);
+
+    ring_reader_close(rd);
+    ring_close(r);
+    sampler_fini(&sm);
+    history_points_free(&hp);
+}
+
+/*
  * reuse_before: the same query at a later now gives the same points while
  * the window starts before it, and not once it starts after it.
  */
@@ -506,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_tier_choice),
         cmocka_unit_test(test_parts),
+        cmocka_unit_test(test_parts_overwritten),
         cmocka_unit_test(test_reuse_before),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
