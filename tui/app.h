@@ -106,6 +106,15 @@ struct grower_row {
     int64_t growth;     /* over the window */
 };
 
+/* The series of the last record followed, in the order timeline.c sets them (timeline.c). */
+struct extract_plan {
+    bool ok;
+    uint64_t gen;               /* the ring state generation of that record */
+    uint64_t shape[6];          /* and what else decides the series */
+    long *idx;
+    size_t n, cap;
+};
+
 struct app {
     /* options (the source keeps its own copy of the interval, which + and - change) */
     const char *proc_root;
@@ -127,6 +136,7 @@ struct app {
     uint64_t window_ns;
     int window_idx;
     struct trend tr;
+    struct extract_plan xplan;      /* where each value of the next record goes */
     uint64_t samples;               /* records shown so far (0: nothing yet) */
 
     /* rows of the view and their panels (screens) */

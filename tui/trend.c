@@ -179,16 +179,12 @@ static long series_new(struct trend *h, int kind, const char *name)
     return (long)h->nseries++;
 }
 
-static long put(struct trend *h, int kind, const char *name, uint64_t value, bool add)
+void trend_put(struct trend *h, long idx, uint64_t value, bool add)
 {
-    long idx = trend_find(h, kind, name);
     uint64_t *v;
 
-    if (idx < 0) {
-        idx = series_new(h, kind, name);
-        if (idx < 0)
-            return idx;
-    }
+    if (idx < 0 || (size_t)idx >= h->nseries)
+        return;
     switch (h->target) {
     case TT_BASE:
         v = &h->series[idx].base;
@@ -199,7 +195,7 @@ static long put(struct trend *h, int kind, const char *name, uint64_t value, boo
     case TT_POINT:
     default:
         if (!h->n)
-            return idx;
+            return;
         v = &h->series[idx].vals[h->cur];
         break;
     }
@@ -209,6 +205,18 @@ static long put(struct trend *h, int kind, const char *name, uint64_t value, boo
         *v = *v + value < *v || *v + value == TREND_NONE ? TREND_NONE - 1 : *v + value;
     else
         *v = value;
+}
+
+static long put(struct trend *h, int kind, const char *name, uint64_t value, bool add)
+{
+    long idx = trend_find(h, kind, name);
+
+    if (idx < 0) {
+        idx = series_new(h, kind, name);
+        if (idx < 0)
+            return idx;
+    }
+    trend_put(h, idx, value, add);
     return idx;
 }
 
@@ -275,9 +283,9 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
 }
 
 /*
- * Which point each of `width` columns shows (-1: blank).  Every series of a
- * trend shares the time line, so a frame computes this once per width, not
- * once per row.
+ * Which point each of `width` columns shows, as its slot in the series'
+ * values (-1: blank).  Every series of a trend shares the time line, so a
+ * frame computes this once per width, not once per row.
  */
 static const long *sparkline_columns(const struct trend *h, size_t width)
 {
@@ -292,7 +300,7 @@ static const long *sparkline_columns(const struct trend *h, size_t width)
         return pick;
     if (h->n <= width) {
         for (size_t c = 0; c < width; c++)
-            pick[c] = c + h->n >= width ? (long)(c + h->n - width) : -1;
+            pick[c] = c + h->n >= width ? (long)((h->head + c + h->n - width) % TREND_CAP) : -1;
     } else {
         size_t p = 0;
 
@@ -303,7 +311,7 @@ static const long *sparkline_columns(const struct trend *h, size_t width)
                                                             (double)width);
             while (p + 1 < h->n && trend_time(h, p + 1) <= end)
                 p++;
-            pick[c] = (long)p;
+            pick[c] = (long)((h->head + p) % TREND_CAP);
         }
     }
     c_h = h;
@@ -319,9 +327,10 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
                       const char *const levels[8], char *buf, size_t n)
 {
     const long *pick;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    size_t pos = 0;
+    uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
+    size_t pos = 0, glen[8];
     double span;
+    int level = 0;
 
     if (n == 0)
         return buf;
@@ -333,7 +342,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     pick = sparkline_columns(h, width);
     for (size_t c = 0; c < width; c++) {
         if (pick[c] >= 0) {
-            uint64_t v = trend_val(h, s, (size_t)pick[c]);
+            uint64_t v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
@@ -341,20 +350,30 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     span = (double)(hi - lo);
     if (span < (double)hi / 64.0)
         span = (double)hi / 64.0;
+    for (int l = 0; l < 8; l++)
+        glen[l] = strlen(levels[l]);
+    /* Neighbouring columns mostly show the same value: its level is computed once. */
+    prev = lo;
     for (size_t c = 0; c < width; c++) {
-        const char *g = " ";
-        size_t gl;
+        uint64_t v;
 
-        if (pick[c] >= 0) {
-            uint64_t v = trend_val(h, s, (size_t)pick[c]);
-            int level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
-            g = levels[level < 0 ? 0 : level > 7 ? 7 : level];
+        if (pick[c] < 0) {
+            if (pos + 1 >= n)
+                break;
+            buf[pos++] = ' ';
+            continue;
         }
-        gl = strlen(g);
-        if (pos + gl >= n)
+        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+        if (v != prev) {
+            level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
+            level = level < 0 ? 0 : level > 7 ? 7 : level;
+            prev = v;
+        }
+        if (pos + glen[level] >= n)
             break;
-        memcpy(buf + pos, g, gl);
-        pos += gl;
+        /* a glyph is a few bytes: no memcpy call per column */
+        for (size_t i = 0; i < glen[level]; i++)
+            buf[pos++] = levels[level][i];
     }
     buf[pos] = '\0';
     return buf;

@@ -93,6 +93,8 @@ void trend_end_target(struct trend *h);
 /* Set (trend_set) or add to (trend_add) a series at the current target.  Series index or -ENOMEM. */
 long trend_set(struct trend *h, int kind, const char *name, uint64_t value);
 long trend_add(struct trend *h, int kind, const char *name, uint64_t value);
+/* The same by the index those returned: no name to build and look up (indices stay valid). */
+void trend_put(struct trend *h, long idx, uint64_t value, bool add);
 
 /* Series index, or -1. */
 long trend_find(const struct trend *h, int kind, const char *name);
