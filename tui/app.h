@@ -106,7 +106,7 @@ struct grower_row {
     int64_t growth;     /* over the window */
 };
 
-/* The series of the last record followed, in the order timeline.c sets them (timeline.c). */
+/* The series of the last record turned into trend points, in the order timeline.c sets them. */
 struct extract_plan {
     bool ok;
     uint64_t gen;               /* the ring state generation of that record */
@@ -136,7 +136,7 @@ struct app {
     uint64_t window_ns;
     int window_idx;
     struct trend tr;
-    struct extract_plan xplan;      /* where each value of the next record goes */
+    struct extract_plan xplan;      /* where each value of the next record read back goes */
     uint64_t samples;               /* records shown so far (0: nothing yet) */
 
     /* rows of the view and their panels (screens) */

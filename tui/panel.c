@@ -250,8 +250,9 @@ static void panel_layout(const struct panel *p, int w, int *xs, int *ws)
 static void panel_put_cell(struct canvas *cv, int y, int x, int cw, enum panel_align align,
                            enum ui_elem e, const char *text)
 {
-    int tw = ui_text_width(text);
-    int off = align == PANEL_RIGHT && tw < cw ? cw - tw : 0;
+    /* only a right-aligned text needs its width (a sparkline is hundreds of bytes) */
+    int tw = align == PANEL_RIGHT ? ui_text_width(text) : cw;
+    int off = tw < cw ? cw - tw : 0;
 
     if (cw > 0)
         canvas_put(cv, y, x + off, cw - off, e, text);

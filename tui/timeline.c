@@ -36,12 +36,22 @@ int timeline_window_parse(const char *s)
 
 void timeline_kmalloc_label(uint64_t size, char *buf, size_t n)
 {
-    if (size >= (1u << 20) && size % (1u << 20) == 0)
-        snprintf(buf, n, "%lluM", (unsigned long long)(size >> 20));
-    else if (size >= 1024 && size % 1024 == 0)
-        snprintf(buf, n, "%lluk", (unsigned long long)(size >> 10));
-    else
-        snprintf(buf, n, "%llu", (unsigned long long)size);
+    char unit = 0;
+    size_t len;
+
+    /* once per class and record when the trend is rebuilt: no printf */
+    if (size >= (1u << 20) && size % (1u << 20) == 0) {
+        size >>= 20;
+        unit = 'M';
+    } else if (size >= 1024 && size % 1024 == 0) {
+        size >>= 10;
+        unit = 'k';
+    }
+    len = strlen(fmt_u64(buf, n, size));
+    if (unit && len + 1 < n) {
+        buf[len] = unit;
+        buf[len + 1] = '\0';
+    }
 }
 
 void timeline_vmalloc_name(const struct vmalloc_row *r, char *buf, size_t n)
@@ -310,7 +320,7 @@ static int reload_cb(const struct ring_state *st, void *arg)
         trend_point(&a->tr, st->wall_ns, true);
         if (ring_state_to_sampler(st, &a->hist) < 0)
             c->err = -ENOMEM;
-        extract(&a->tr, &a->hist);
+        extract_plan(&a->tr, &a->hist, &a->xplan, st->gen);
         c->found = true;
         a->cursor_src = st->src_mask;
         a->cursor_err = st->err_mask;
@@ -323,7 +333,7 @@ static int reload_cb(const struct ring_state *st, void *arg)
         c->err = -ENOMEM;
         return 0;
     }
-    extract(&a->tr, &a->scratch);
+    extract_plan(&a->tr, &a->scratch, &a->xplan, st->gen);
     return 0;
 }
 

@@ -20,10 +20,14 @@ void trend_init(struct trend *h, uint64_t window_ns)
 
 void trend_free(struct trend *h)
 {
-    for (size_t i = 0; i < h->nseries; i++) {
-        free(h->series[i].name);
-        free(h->series[i].vals);
+    while (h->names) {
+        struct trend_names *next = h->names->next;
+
+        free(h->names);
+        h->names = next;
     }
+    for (size_t i = 0; i < h->nseries; i++)
+        free(h->series[i].vals);
     free(h->series);
     free(h->slots);
     memset(h, 0, sizeof(*h));
@@ -110,43 +114,73 @@ static uint64_t hash_name(int kind, const char *s)
 
 long trend_find(const struct trend *h, int kind, const char *name)
 {
+    uint64_t x = hash_name(kind, name);
     size_t mask;
 
     if (!h->nslots)
         return -1;
     mask = h->nslots - 1;
-    for (size_t i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask) {
-        const struct trend_series *s = &h->series[h->slots[i] - 1];
-        if (s->kind == kind && strcmp(s->name, name) == 0)
-            return (long)(h->slots[i] - 1);
+    for (size_t i = x & mask; h->slots[i].series; i = (i + 1) & mask) {
+        const struct trend_series *s = &h->series[h->slots[i].series - 1];
+
+        if (h->slots[i].hash == (uint32_t)(x >> 32) && s->kind == kind && strcmp(s->name, name) == 0)
+            return (long)(h->slots[i].series - 1);
     }
     return -1;
+}
+
+/* Put series s (its hash x) in the first free slot of its probe sequence. */
+static void index_put(struct trend_slot *slots, size_t nslots, uint64_t x, size_t s)
+{
+    size_t i = x & (nslots - 1);
+
+    while (slots[i].series)
+        i = (i + 1) & (nslots - 1);
+    slots[i].series = (uint32_t)(s + 1);
+    slots[i].hash = (uint32_t)(x >> 32);
 }
 
 /* Keep the index at most half full so that probes stay short. */
 static int index_grow(struct trend *h)
 {
     size_t nslots = h->nslots ? h->nslots * 2 : 256;
-    uint32_t *slots = calloc(nslots, sizeof(*slots));
+    struct trend_slot *slots = calloc(nslots, sizeof(*slots));
 
     if (!slots)
         return -ENOMEM;
-    for (size_t s = 0; s < h->nseries; s++) {
-        size_t i = hash_name(h->series[s].kind, h->series[s].name) & (nslots - 1);
-        while (slots[i])
-            i = (i + 1) & (nslots - 1);
-        slots[i] = (uint32_t)(s + 1);
-    }
+    for (size_t s = 0; s < h->nseries; s++)
+        index_put(slots, nslots, hash_name(h->series[s].kind, h->series[s].name), s);
     free(h->slots);
     h->slots = slots;
     h->nslots = nslots;
     return 0;
 }
 
+/* A copy of name among the others (never moved: series keep pointers), or NULL. */
+static char *name_keep(struct trend *h, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    struct trend_names *b = h->names;
+
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > 4096 ? len : 4096;
+
+        b = malloc(sizeof(*b) + cap);
+        if (!b)
+            return NULL;
+        b->next = h->names;
+        b->used = 0;
+        b->cap = cap;
+        h->names = b;
+    }
+    memcpy(b->data + b->used, name, len);
+    b->used += len;
+    return b->data + b->used - len;
+}
+
 static long series_new(struct trend *h, int kind, const char *name)
 {
     struct trend_series *s;
-    size_t mask, i;
 
     if ((h->nseries + 1) * 2 > h->nslots && index_grow(h) < 0)
         return -ENOMEM;
@@ -160,10 +194,9 @@ static long series_new(struct trend *h, int kind, const char *name)
     }
     s = &h->series[h->nseries];
     memset(s, 0, sizeof(*s));
-    s->name = strdup(name);
     s->vals = malloc(TREND_CAP * sizeof(*s->vals));
-    if (!s->name || !s->vals) {
-        free(s->name);
+    s->name = s->vals ? name_keep(h, name) : NULL;
+    if (!s->name) {
         free(s->vals);
         return -ENOMEM;
     }
@@ -172,10 +205,7 @@ static long series_new(struct trend *h, int kind, const char *name)
     s->kind = (uint8_t)kind;
     /* Born after the base and the mark: it held nothing then. */
     s->base = s->mark = TREND_NONE;
-    mask = h->nslots - 1;
-    for (i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask)
-        ;
-    h->slots[i] = (uint32_t)(h->nseries + 1);
+    index_put(h->slots, h->nslots, hash_name(kind, name), h->nseries);
     return (long)h->nseries++;
 }
 
