@@ -3426,6 +3426,22 @@ static int ring_create_mem(struct ring **out, const struct geom *g, bool fit)
 
 /* ==== 5. reader ======================================================================= */
 
+/*
+ * What st holds: the state at the last record a walk decoded, so that the
+ * next walk starting after it goes on from there instead of decoding again
+ * from a keyframe (kmemtop walks from its last record once a second).  Every
+ * walk that decodes into st keeps this up to date.
+ */
+struct walk_mark {
+    bool ok;            /* st is the state at record seq of tier t */
+    enum ring_tier t;
+    uint64_t seq;
+    uint64_t off;       /* where the record lies, its length and CRC: is it still there? */
+    uint32_t len, crc;
+    uint64_t kf_seq;    /* the keyframe the decoding started from */
+    uint64_t max_wall;  /* the latest wall time of the records decoded since then */
+};
+
 struct ring_reader {
     int fd;
     const uint8_t *map;
@@ -3436,6 +3452,8 @@ struct ring_reader {
     struct tview tv[RING_NTIERS];
     struct sstate st;
     struct rbuf rb;
+    struct walk_mark mark;
+    uint64_t decoded;   /* records decoded by walks so far (ring_reader_decoded) */
 };
 
 static int r_resolve(void *arg, unsigned slot, uint64_t seq, enum ring_tier t, int *kind,
@@ -3607,11 +3625,45 @@ static bool kf_find(const struct ring_reader *rd, enum ring_tier t, const struct
     return true;
 }
 
+/*
+ * Can a walk of tier t from `from` to `to` that would start at keyframe k go
+ * on from the state st holds?  Only when that is transparent: st is at a
+ * record R of t at or after k that is still in the ring (same sequence
+ * number, length and CRC), and no record from k to R would be delivered or
+ * end the walk (all their wall times are before `from`, so also before `to`).
+ * Then *off and *seq are where the record after R lies.
+ */
+static bool walk_resume(const struct ring_reader *rd, enum ring_tier t, const struct kfhead *k,
+                        uint64_t from, uint64_t to, uint64_t *off, uint64_t *seq)
+{
+    const struct walk_mark *m = &rd->mark;
+    struct tview tv = rd->tv[t];
+    const uint8_t *h;
+
+    if (!m->ok || m->t != t || !rd->st.pv.valid || rd->st.pub.seq != m->seq ||
+        k->seq < m->kf_seq || k->seq > m->seq || m->max_wall >= from || (to && to < from))
+        return false;
+    if (m->off >= tv.size || tv.size - m->off < RH)
+        return false;
+    h = tv.data + m->off;
+    if (ld32_acq(h + 8) != (uint32_t)m->seq || ld32(h) != m->len || ld32(h + 4) != m->crc)
+        return false;
+    *off = (m->off + align4(RH + m->len)) % tv.size;
+    *seq = seq_next(m->seq);
+    return true;
+}
+
+uint64_t ring_reader_decoded(const struct ring_reader *rd)
+{
+    return rd->decoded;
+}
+
 int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
                      uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
                      void *arg)
 {
     struct sstate *s = &rd->st;
+    struct walk_mark *m = &rd->mark;
     struct dec_ctx cx = { r_resolve, NULL, rd };
     struct disk_tier_hint h;
     uint64_t done_seq = 0, min_seq = 0, end_seq;
@@ -3626,14 +3678,22 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
         struct kfhead k;
         uint64_t pos, seq, at;
         uint32_t len;
+        bool resumed;
 
         if (restarts)
             hints_read(rd->hdr, t, &h, &ps);
         if (!kf_find(rd, t, &h, from_wall_ns, min_seq, &k))
             return 0;
-        sstate_clear(s, t);
-        pos = k.off;
-        seq = k.seq;
+        /* once: a resumed walk that fails starts over from the keyframe */
+        resumed = !restarts && walk_resume(rd, t, &k, from_wall_ns, to_wall_ns, &pos, &seq);
+        if (!resumed) {
+            sstate_clear(s, t);
+            m->ok = false;
+            m->kf_seq = k.seq;
+            m->max_wall = 0;
+            pos = k.off;
+            seq = k.seq;
+        }
         for (;;) {
             int rr, ret;
 
@@ -3641,13 +3701,24 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
                 return 0;
             rr = rec_read(rd->tv[t], pos, seq, &rd->rb, &at, &len);
             ret = rr == RR_OK ? rec_decode(s, rd->rb.p, len, seq, &cx) : -EAGAIN;
-            if (ret == -ENOMEM)
-                return ret;
             if (ret < 0) {
+                m->ok = false;
+                if (ret == -ENOMEM)
+                    return ret;
                 /* overwritten, torn or undecodable: go on from a later keyframe */
-                min_seq = seq_next(seq);
+                if (!resumed)
+                    min_seq = seq_next(seq);
                 break;
             }
+            rd->decoded++;
+            m->ok = true;
+            m->t = t;
+            m->seq = seq;
+            m->off = at;
+            m->len = len;
+            m->crc = ld32(rd->tv[t].data + at + 4);
+            if (s->pub.wall_ns > m->max_wall)
+                m->max_wall = s->pub.wall_ns;
             s->pub.page_size = ps;
             if (to_wall_ns && s->pub.wall_ns > to_wall_ns)
                 return 0;

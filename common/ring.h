@@ -248,10 +248,26 @@ bool ring_state_find(const struct ring_state *st, int kind, const char *key, siz
  * read is skipped by resuming at the next keyframe; records are never
  * delivered twice or out of order.  Returns 0, cb's first non-zero return
  * value, or a negative errno.
+ *
+ * The reader keeps the state of the last record a walk decoded (the walk's
+ * end, the record cb stopped at, or the first one after to_wall_ns).  A walk
+ * of the same tier whose from_wall_ns is later than every record decoded
+ * since that walk's keyframe goes on from there, decoding only the records
+ * after it, instead of starting again at a keyframe: following a live ring
+ * with one walk from the newest record seen + 1 per new sample costs the new
+ * records, not up to a keyframe interval of them.  This is transparent: the
+ * same records and states as a walk from the keyframe.  It is done only when
+ * the record the state is at is still in the ring (its sequence number,
+ * length and CRC unchanged) and the keyframe the walk would start from is not
+ * newer; otherwise, and when the next record turns out overwritten, the walk
+ * starts from the keyframe as above.
  */
 int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
                      uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
                      void *arg);
+
+/* Records decoded by this reader's walks so far: what walks cost (tests, benchmarks). */
+uint64_t ring_reader_decoded(const struct ring_reader *rd);
 
 /*
  * ring_reader_walk for a caller that needs a few entities, e.g. one series

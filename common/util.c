@@ -123,6 +123,80 @@ int array_reserve(void **arr, size_t *cap, size_t need, size_t esz)
     return 0;
 }
 
+/* tmp (len bytes) into buf as snprintf would: truncated to n - 1 and terminated. */
+static const char *fmt_out(char *buf, size_t n, const char *tmp, size_t len)
+{
+    if (n == 0)
+        return buf;
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, tmp, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* The decimal digits of v, ending at end; returns where they start. */
+static char *dec_digits(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+const char *fmt_u64(char *buf, size_t n, uint64_t v)
+{
+    char tmp[24], *p = dec_digits(tmp + sizeof(tmp), v);
+
+    return fmt_out(buf, n, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+#ifdef __SIZEOF_INT128__
+/*
+ * What printf("%.1f" or "%.0f") makes of v = (double)bytes / 1024^k, without
+ * floating point: dividing by a power of two is exact, so v is the integer
+ * (double)bytes over 2^(10k), and it is rounded to the nearest tenth (or
+ * unit), ties to even, as glibc rounds the exact binary value.  Several
+ * times faster than printf's own, and kmemtop formats a few hundred a
+ * second.  tests/unit/test_util.c checks it against snprintf.
+ */
+const char *fmt_bytes(char *buf, size_t n, uint64_t bytes)
+{
+    static const char units[] = "KMGTPE";
+    unsigned __int128 b = (unsigned __int128)(double)bytes, m, q, r, half;
+    unsigned shift = 0;
+    int u = -1;
+    char tmp[40], *end = tmp + sizeof(tmp), *p = end;
+    bool tenths;
+
+    if (bytes < 1024) {
+        *--p = 'B';
+        p = dec_digits(p, bytes);
+        return fmt_out(buf, n, p, (size_t)(end - p));
+    }
+    while ((b >> shift) >= 1024 && u < 5) {
+        shift += 10;
+        u++;
+    }
+    /* v >= 1000 is b >= 1000 * 2^shift */
+    tenths = b < ((unsigned __int128)1000 << shift);
+    m = tenths ? b * 10 : b;
+    q = m >> shift;
+    r = m & (((unsigned __int128)1 << shift) - 1);
+    half = (unsigned __int128)1 << (shift - 1);
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    *--p = units[u];
+    if (tenths) {
+        *--p = (char)('0' + (unsigned)(q % 10));
+        *--p = '.';
+        q /= 10;
+    }
+    p = dec_digits(p, (uint64_t)q);
+    return fmt_out(buf, n, p, (size_t)(end - p));
+}
+#else
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes)
 {
     static const char units[] = "KMGTPE";
@@ -143,6 +217,7 @@ const char *fmt_bytes(char *buf, size_t n, uint64_t bytes)
         snprintf(buf, n, "%.1f%c", v, units[u]);
     return buf;
 }
+#endif
 
 /* Shared by parse_size and parse_duration: a non-negative number and a unit suffix. */
 static int parse_scaled(const char *s, const char *units, const uint64_t *mult, bool byte_suffix,

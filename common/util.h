@@ -113,11 +113,15 @@ uint64_t util_wall_ns(void);
 
 /*
  * Human-readable sizes and durations.
- * fmt_bytes: 1023 -> "1023B", 1536 -> "1.5K", 20971520 -> "20.0M" (binary units).
+ * fmt_bytes: 1023 -> "1023B", 1536 -> "1.5K", 20971520 -> "20.0M" (binary units):
+ * exactly what printf's "%.1f" (from 1000 on "%.0f") makes of the value in units.
+ * fmt_u64: 1234 -> "1234", as printf's "%llu".
+ * Both write like snprintf (truncated to n - 1 bytes, terminated) and return buf.
  * parse_size: "16M", "4k", "1048576", "1.5G" -> bytes.
  * parse_duration: "600", "10m", "1h", "7d", "30s" -> seconds.
  */
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
+const char *fmt_u64(char *buf, size_t n, uint64_t v);
 int parse_size(const char *s, uint64_t *out);
 int parse_duration(const char *s, uint64_t *out);
 

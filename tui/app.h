@@ -120,6 +120,15 @@ struct grower_row {
     bool suspect;
 };
 
+/* The series of the last record turned into trend points, in the order timeline.c sets them. */
+struct extract_plan {
+    bool ok;
+    uint64_t gen;               /* the ring state generation of that record */
+    uint64_t shape[6];          /* and what else decides the series */
+    long *idx;
+    size_t n, cap;
+};
+
 struct app {
     /* options (the source keeps its own copy of the interval, which + and - change) */
     const char *proc_root;
@@ -141,6 +150,7 @@ struct app {
     uint64_t window_ns;
     int window_idx;
     struct trend tr;
+    struct extract_plan xplan;      /* where each value of the next record read back goes */
     uint64_t samples;               /* records shown so far (0: nothing yet) */
     struct suspects sus;            /* leak suspects of the window ending at the cursor */
 

@@ -237,9 +237,11 @@ static int run_interactive(struct app *a, const struct opts *o)
         if (redraw) {
             struct canvas cv;
 
-            ui_canvas(&cv);
-            screens_draw(a, &cv, true);
-            ui_present();
+            /* Without memory for a frame nothing is drawn; the next redraw tries again. */
+            if (ui_canvas(&cv) == 0) {
+                screens_draw(a, &cv, true);
+                ui_present();
+            }
             redraw = false;
         }
         r = wait_and_service(a, pfd, 2, 0, &orig, &redraw);

@@ -44,14 +44,18 @@ static void panel_remember_sel(struct panel *p)
     snprintf(p->sel_name, sizeof(p->sel_name), "%s", p->ops->name(p->ctx, p->order[p->sel]));
 }
 
-/* Sort the visible rows and put the cursor back on the remembered name. */
-static void panel_sort(struct panel *p)
+/* Is order strictly increasing?  Then it is the one order qsort_r would give. */
+static bool panel_in_order(struct panel *p)
 {
-    if (p->n == 0) {
-        p->sel = p->top = 0;
-        return;
-    }
-    qsort_r(p->order, p->n, sizeof(*p->order), panel_cmp, p);
+    for (size_t i = 1; i < p->n; i++)
+        if (panel_cmp(&p->order[i - 1], &p->order[i], p) >= 0)
+            return false;
+    return true;
+}
+
+/* After a sort: the cursor back on the remembered name. */
+static void panel_reselect(struct panel *p)
+{
     if (p->sel_name[0]) {
         for (size_t i = 0; i < p->n; i++) {
             if (strcmp(p->ops->name(p->ctx, p->order[i]), p->sel_name) == 0) {
@@ -66,10 +70,30 @@ static void panel_sort(struct panel *p)
     panel_remember_sel(p);
 }
 
+/* Sort the visible rows and put the cursor back on the remembered name. */
+static void panel_sort(struct panel *p)
+{
+    if (p->n == 0) {
+        p->sel = p->top = 0;
+        return;
+    }
+    qsort_r(p->order, p->n, sizeof(*p->order), panel_cmp, p);
+    panel_reselect(p);
+}
+
 int panel_refresh(struct panel *p)
 {
     size_t count = p->ops->count(p->ctx);
 
+    /*
+     * New figures seldom reorder the rows (a refresh comes with every
+     * sample): when the last order of all rows is still in order, it stays,
+     * for one comparison per row instead of a sort.
+     */
+    if (!p->has_filter && p->all_rows && p->n == count && count && panel_in_order(p)) {
+        panel_reselect(p);
+        return 0;
+    }
     if (count > p->cap) {
         size_t *order = realloc(p->order, count * sizeof(*order));
         if (!order)
@@ -83,6 +107,7 @@ int panel_refresh(struct panel *p)
             continue;
         p->order[p->n++] = i;
     }
+    p->all_rows = !p->has_filter;
     panel_sort(p);
     return 0;
 }
@@ -225,8 +250,9 @@ static void panel_layout(const struct panel *p, int w, int *xs, int *ws)
 static void panel_put_cell(struct canvas *cv, int y, int x, int cw, enum panel_align align,
                            enum ui_elem e, const char *text)
 {
-    int tw = ui_text_width(text);
-    int off = align == PANEL_RIGHT && tw < cw ? cw - tw : 0;
+    /* only a right-aligned text needs its width (a sparkline is hundreds of bytes) */
+    int tw = align == PANEL_RIGHT ? ui_text_width(text) : cw;
+    int off = tw < cw ? cw - tw : 0;
 
     if (cw > 0)
         canvas_put(cv, y, x + off, cw - off, e, text);

@@ -55,6 +55,7 @@ struct panel {
     size_t *order;          /* visible rows (owner's indices), filtered and sorted */
     size_t n;
     size_t cap;
+    bool all_rows;          /* order holds every row (no filter at the last refresh) */
     size_t sel;             /* index into order */
     size_t top;             /* first visible index into order */
     char sel_name[PANEL_NAME_MAX]; /* the selected row's name; "" before the first refresh */

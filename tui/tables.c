@@ -36,41 +36,49 @@ static void cell_count(uint64_t v, char *buf, size_t n)
 {
     /* Object and block counts: exact up to 7 digits, then k/M so columns keep their width. */
     if (v < 10000000)
-        snprintf(buf, n, "%llu", (unsigned long long)v);
+        fmt_u64(buf, n, v);
     else if (v < 10000000000ull)
         snprintf(buf, n, "%lluk", (unsigned long long)(v / 1000));
     else
         snprintf(buf, n, "%lluM", (unsigned long long)(v / 1000000));
 }
 
+/* Every row has these cells, every frame: no printf for them. */
 enum ui_elem cell_delta(bool ok, int64_t d, bool bytes, char *buf, size_t n)
 {
-    char b[32];
     uint64_t mag;
 
-    if (!ok) {
-        snprintf(buf, n, "-");
+    if (n < 2) {
+        if (n)
+            buf[0] = '\0';
         return UI_NORMAL;
     }
-    if (d == 0) {
-        snprintf(buf, n, "0");
+    if (!ok || d == 0) {
+        memcpy(buf, ok ? "0" : "-", 2);
         return UI_NORMAL;
     }
     mag = d > 0 ? (uint64_t)d : (uint64_t)-d;
+    buf[0] = d > 0 ? '+' : '-';
     if (bytes)
-        fmt_bytes(b, sizeof(b), mag);
+        fmt_bytes(buf + 1, n - 1, mag);
     else
-        cell_count(mag, b, sizeof(b));
-    snprintf(buf, n, "%c%s", d > 0 ? '+' : '-', b);
+        cell_count(mag, buf + 1, n - 1);
     return d > 0 ? UI_GROW_UP : UI_GROW_DOWN;
 }
 
 static void cell_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
 {
-    if (whole == 0)
+    size_t len;
+
+    if (whole == 0) {
         snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%llu%%", (unsigned long long)(part * 100 / whole));
+        return;
+    }
+    len = strlen(fmt_u64(buf, n, part * 100 / whole));
+    if (len + 1 < n) {
+        buf[len] = '%';
+        buf[len + 1] = '\0';
+    }
 }
 
 /* A figure as a whole number of units, saturated (a fit over saturated values can be huge). */

@@ -36,12 +36,22 @@ int timeline_window_parse(const char *s)
 
 void timeline_kmalloc_label(uint64_t size, char *buf, size_t n)
 {
-    if (size >= (1u << 20) && size % (1u << 20) == 0)
-        snprintf(buf, n, "%lluM", (unsigned long long)(size >> 20));
-    else if (size >= 1024 && size % 1024 == 0)
-        snprintf(buf, n, "%lluk", (unsigned long long)(size >> 10));
-    else
-        snprintf(buf, n, "%llu", (unsigned long long)size);
+    char unit = 0;
+    size_t len;
+
+    /* once per class and record when the trend is rebuilt: no printf */
+    if (size >= (1u << 20) && size % (1u << 20) == 0) {
+        size >>= 20;
+        unit = 'M';
+    } else if (size >= 1024 && size % 1024 == 0) {
+        size >>= 10;
+        unit = 'k';
+    }
+    len = strlen(fmt_u64(buf, n, size));
+    if (unit && len + 1 < n) {
+        buf[len] = unit;
+        buf[len + 1] = '\0';
+    }
 }
 
 void timeline_vmalloc_name(const struct vmalloc_row *r, char *buf, size_t n)
@@ -64,58 +74,140 @@ static const enum meminfo_key trend_meminfo_keys[] = {
     MEMINFO_PERCPU, MEMINFO_MEMFREE, MEMINFO_MEMAVAILABLE,
 };
 
-/* Set every series of sm at the trend's current target (a point, the base or the mark). */
-static void extract(struct trend *h, const struct sampler *sm)
-{
-    char name[APP_NAME_MAX + 16];
-    uint64_t ps = sm->page_size ? sm->page_size : 4096;
+/*
+ * Where extract() sends each value.  Naming a series costs more than the
+ * value (formatting "kmalloc 1k" or "0:Normal/3", hashing it, comparing):
+ * while the entities of the records are the same, which the ring reader's
+ * state generation says, and so is the shape of the sampler (sources with
+ * data, meminfo keys, buddy orders, vmalloc types in use), the values go to
+ * the same series in the same order, and the indices of the last record
+ * are used without names.
+ */
+struct xput {
+    struct trend *h;
+    struct extract_plan *plan; /* NULL: names only */
+    bool replay;               /* plan->idx holds this record's series, in order */
+    size_t i;
+};
 
+static void xput(struct xput *x, int kind, const char *name, uint64_t v, bool add)
+{
+    struct extract_plan *p = x->plan;
+    long idx;
+
+    if (x->replay) {
+        trend_put(x->h, x->i < p->n ? p->idx[x->i] : -1, v, add);
+        x->i++;
+        return;
+    }
+    idx = add ? trend_add(x->h, kind, name, v) : trend_set(x->h, kind, name, v);
+    if (!p)
+        return;
+    if (idx < 0 || array_reserve((void **)&p->idx, &p->cap, p->n + 1, sizeof(*p->idx)) < 0) {
+        x->plan = NULL;
+        p->ok = false;
+        return;
+    }
+    p->idx[p->n++] = idx;
+}
+
+/* What decides which series extract() sets, and in which order, besides the entities. */
+static void extract_shape(const struct sampler *sm, uint64_t shape[6])
+{
+    unsigned types = 0;
+
+    for (int t = 0; t < VMALLOC_NTYPES; t++)
+        types |= sm->vmalloc.types[t].areas ? 1u << t : 0;
+    shape[0] = sm->valid;
+    shape[1] = sm->meminfo.present;
+    shape[2] = (uint64_t)sm->buddy.orders << 32 | types;
+    shape[3] = sm->slab.n;
+    shape[4] = (uint64_t)sm->kmalloc.n << 32 | sm->vmalloc.n;
+    shape[5] = sm->buddy.n;
+}
+
+/*
+ * Set every series of sm at the trend's current target (a point, the base or
+ * the mark).  plan: the series of records of generation gen (NULL: none).
+ */
+static void extract_plan(struct trend *h, const struct sampler *sm, struct extract_plan *plan,
+                         uint64_t gen)
+{
+    struct xput x = { h, plan, false, 0 };
+    char name[APP_NAME_MAX + 16];
+    uint64_t ps = sm->page_size ? sm->page_size : 4096, shape[6];
+
+    if (plan) {
+        extract_shape(sm, shape);
+        x.replay = plan->ok && plan->gen == gen && memcmp(plan->shape, shape, sizeof(shape)) == 0;
+        if (!x.replay) {
+            plan->ok = true;
+            plan->gen = gen;
+            memcpy(plan->shape, shape, sizeof(shape));
+            plan->n = 0;
+        }
+    }
+    name[0] = '\0';
     if (sampler_valid(sm, SRC_SLABINFO)) {
         for (size_t i = 0; i < sm->slab.n; i++)
-            trend_set(h, TK_SLAB, sm->slab.caches[i].name, sm->slab.caches[i].bytes_total);
+            xput(&x, TK_SLAB, sm->slab.caches[i].name, sm->slab.caches[i].bytes_total, false);
         for (size_t i = 0; i < sm->kmalloc.n; i++) {
-            timeline_kmalloc_label(sm->kmalloc.rows[i].size, name, sizeof(name));
-            trend_add(h, TK_KMALLOC, name, sm->kmalloc.rows[i].bytes_total);
+            if (!x.replay)
+                timeline_kmalloc_label(sm->kmalloc.rows[i].size, name, sizeof(name));
+            xput(&x, TK_KMALLOC, name, sm->kmalloc.rows[i].bytes_total, true);
         }
     }
     if (sampler_valid(sm, SRC_MEMINFO)) {
         for (size_t i = 0; i < ARRAY_SIZE(trend_meminfo_keys); i++) {
             enum meminfo_key k = trend_meminfo_keys[i];
             if (meminfo_has(&sm->meminfo, k))
-                trend_set(h, TK_MEMINFO, meminfo_key_name(k), sm->meminfo.value[k]);
+                xput(&x, TK_MEMINFO, meminfo_key_name(k), sm->meminfo.value[k], false);
         }
     }
     if (sampler_valid(sm, SRC_VMALLOCINFO)) {
         const struct vmalloc_info *vi = &sm->vmalloc;
 
         for (size_t i = 0; i < vi->n; i++) {
-            timeline_vmalloc_name(&vi->rows[i], name, sizeof(name));
-            trend_add(h, TK_VMALLOC, name, vi->rows[i].bytes);
-            trend_add(h, TK_VMPAGES, name, mul_sat(vi->rows[i].pages, ps));
+            if (!x.replay)
+                timeline_vmalloc_name(&vi->rows[i], name, sizeof(name));
+            xput(&x, TK_VMALLOC, name, vi->rows[i].bytes, true);
+            xput(&x, TK_VMPAGES, name, mul_sat(vi->rows[i].pages, ps), true);
         }
         for (int t = 0; t < VMALLOC_NTYPES; t++)
             if (vi->types[t].areas)
-                trend_set(h, TK_VMSUM, vmalloc_type_name((enum vmalloc_type)t), vi->types[t].bytes);
-        trend_set(h, TK_VMSUM, "total", vi->total.bytes);
-        trend_set(h, TK_VMSUM, "unpurged", vi->unpurged.bytes);
+                xput(&x, TK_VMSUM, vmalloc_type_name((enum vmalloc_type)t), vi->types[t].bytes,
+                     false);
+        xput(&x, TK_VMSUM, "total", vi->total.bytes, false);
+        xput(&x, TK_VMSUM, "unpurged", vi->unpurged.bytes, false);
     }
     if (sampler_valid(sm, SRC_BUDDYINFO)) {
         const struct buddy_info *bi = &sm->buddy;
 
         for (size_t i = 0; i < bi->n; i++) {
             const struct buddy_zone *z = &bi->zones[i];
-            size_t len;
+            size_t len = 0;
 
-            timeline_zone_name(z, name, sizeof(name));
-            trend_set(h, TK_BUDDY, name, mul_sat(z->free_pages, ps));
-            len = strlen(name);
+            if (!x.replay) {
+                timeline_zone_name(z, name, sizeof(name));
+                len = strlen(name);
+            }
+            xput(&x, TK_BUDDY, name, mul_sat(z->free_pages, ps), false);
             for (unsigned o = 0; o < bi->orders; o++) {
-                snprintf(name + len, sizeof(name) - len, "/%u", o);
-                trend_set(h, TK_BUDDY_BLOCKS, name, z->free[o]);
-                trend_set(h, TK_BUDDY_UNUSABLE, name, z->unusable[o]);
+                if (!x.replay)
+                    snprintf(name + len, sizeof(name) - len, "/%u", o);
+                xput(&x, TK_BUDDY_BLOCKS, name, z->free[o], false);
+                xput(&x, TK_BUDDY_UNUSABLE, name, z->unusable[o], false);
             }
         }
     }
+    /* A record that set other series than the plan says cannot be: forget the plan then. */
+    if (plan && x.replay && x.i != plan->n)
+        plan->ok = false;
+}
+
+static void extract(struct trend *h, const struct sampler *sm)
+{
+    extract_plan(h, sm, NULL, 0);
 }
 
 /* --- setup ---------------------------------------------------------------------- */
@@ -134,6 +226,8 @@ void timeline_init(struct app *a, int window_idx)
 
 void timeline_fini(struct app *a)
 {
+    free(a->xplan.idx);
+    memset(&a->xplan, 0, sizeof(a->xplan));
     trend_free(&a->tr);
     if (a->hist_open) {
         sampler_fini(&a->hist);
@@ -226,7 +320,7 @@ static int reload_cb(const struct ring_state *st, void *arg)
         trend_point(&a->tr, st->wall_ns, true);
         if (ring_state_to_sampler(st, &a->hist) < 0)
             c->err = -ENOMEM;
-        extract(&a->tr, &a->hist);
+        extract_plan(&a->tr, &a->hist, &a->xplan, st->gen);
         c->found = true;
         a->cursor_src = st->src_mask;
         a->cursor_err = st->err_mask;
@@ -239,7 +333,7 @@ static int reload_cb(const struct ring_state *st, void *arg)
         c->err = -ENOMEM;
         return 0;
     }
-    extract(&a->tr, &a->scratch);
+    extract_plan(&a->tr, &a->scratch, &a->xplan, st->gen);
     return 0;
 }
 
@@ -277,6 +371,9 @@ void timeline_reload(struct app *a)
     struct ring_tier_info ci;
     uint64_t oldest, newest, from;
     const struct sampler *live;
+
+    /* generations count per reader, and this may be a new one */
+    a->xplan.ok = false;
 
     if (!rd) {
         reload_without_history(a);
@@ -341,7 +438,7 @@ static int newer_cb(const struct ring_state *st, void *arg)
     trend_point(&a->tr, st->wall_ns, true);
     if (ring_state_to_sampler(st, &a->hist) < 0)
         return -ENOMEM;
-    extract(&a->tr, &a->hist);
+    extract_plan(&a->tr, &a->hist, &a->xplan, st->gen);
     shown(a, &a->hist, st->wall_ns, st->src_mask, st->err_mask);
     return 0;
 }

@@ -20,10 +20,14 @@ void trend_init(struct trend *h, uint64_t window_ns)
 
 void trend_free(struct trend *h)
 {
-    for (size_t i = 0; i < h->nseries; i++) {
-        free(h->series[i].name);
-        free(h->series[i].vals);
+    while (h->names) {
+        struct trend_names *next = h->names->next;
+
+        free(h->names);
+        h->names = next;
     }
+    for (size_t i = 0; i < h->nseries; i++)
+        free(h->series[i].vals);
     free(h->series);
     free(h->slots);
     memset(h, 0, sizeof(*h));
@@ -110,43 +114,73 @@ static uint64_t hash_name(int kind, const char *s)
 
 long trend_find(const struct trend *h, int kind, const char *name)
 {
+    uint64_t x = hash_name(kind, name);
     size_t mask;
 
     if (!h->nslots)
         return -1;
     mask = h->nslots - 1;
-    for (size_t i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask) {
-        const struct trend_series *s = &h->series[h->slots[i] - 1];
-        if (s->kind == kind && strcmp(s->name, name) == 0)
-            return (long)(h->slots[i] - 1);
+    for (size_t i = x & mask; h->slots[i].series; i = (i + 1) & mask) {
+        const struct trend_series *s = &h->series[h->slots[i].series - 1];
+
+        if (h->slots[i].hash == (uint32_t)(x >> 32) && s->kind == kind && strcmp(s->name, name) == 0)
+            return (long)(h->slots[i].series - 1);
     }
     return -1;
+}
+
+/* Put series s (its hash x) in the first free slot of its probe sequence. */
+static void index_put(struct trend_slot *slots, size_t nslots, uint64_t x, size_t s)
+{
+    size_t i = x & (nslots - 1);
+
+    while (slots[i].series)
+        i = (i + 1) & (nslots - 1);
+    slots[i].series = (uint32_t)(s + 1);
+    slots[i].hash = (uint32_t)(x >> 32);
 }
 
 /* Keep the index at most half full so that probes stay short. */
 static int index_grow(struct trend *h)
 {
     size_t nslots = h->nslots ? h->nslots * 2 : 256;
-    uint32_t *slots = calloc(nslots, sizeof(*slots));
+    struct trend_slot *slots = calloc(nslots, sizeof(*slots));
 
     if (!slots)
         return -ENOMEM;
-    for (size_t s = 0; s < h->nseries; s++) {
-        size_t i = hash_name(h->series[s].kind, h->series[s].name) & (nslots - 1);
-        while (slots[i])
-            i = (i + 1) & (nslots - 1);
-        slots[i] = (uint32_t)(s + 1);
-    }
+    for (size_t s = 0; s < h->nseries; s++)
+        index_put(slots, nslots, hash_name(h->series[s].kind, h->series[s].name), s);
     free(h->slots);
     h->slots = slots;
     h->nslots = nslots;
     return 0;
 }
 
+/* A copy of name among the others (never moved: series keep pointers), or NULL. */
+static char *name_keep(struct trend *h, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    struct trend_names *b = h->names;
+
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > 4096 ? len : 4096;
+
+        b = malloc(sizeof(*b) + cap);
+        if (!b)
+            return NULL;
+        b->next = h->names;
+        b->used = 0;
+        b->cap = cap;
+        h->names = b;
+    }
+    memcpy(b->data + b->used, name, len);
+    b->used += len;
+    return b->data + b->used - len;
+}
+
 static long series_new(struct trend *h, int kind, const char *name)
 {
     struct trend_series *s;
-    size_t mask, i;
 
     if ((h->nseries + 1) * 2 > h->nslots && index_grow(h) < 0)
         return -ENOMEM;
@@ -160,10 +194,9 @@ static long series_new(struct trend *h, int kind, const char *name)
     }
     s = &h->series[h->nseries];
     memset(s, 0, sizeof(*s));
-    s->name = strdup(name);
     s->vals = malloc(TREND_CAP * sizeof(*s->vals));
-    if (!s->name || !s->vals) {
-        free(s->name);
+    s->name = s->vals ? name_keep(h, name) : NULL;
+    if (!s->name) {
         free(s->vals);
         return -ENOMEM;
     }
@@ -172,23 +205,16 @@ static long series_new(struct trend *h, int kind, const char *name)
     s->kind = (uint8_t)kind;
     /* Born after the base and the mark: it held nothing then. */
     s->base = s->mark = TREND_NONE;
-    mask = h->nslots - 1;
-    for (i = hash_name(kind, name) & mask; h->slots[i]; i = (i + 1) & mask)
-        ;
-    h->slots[i] = (uint32_t)(h->nseries + 1);
+    index_put(h->slots, h->nslots, hash_name(kind, name), h->nseries);
     return (long)h->nseries++;
 }
 
-static long put(struct trend *h, int kind, const char *name, uint64_t value, bool add)
+void trend_put(struct trend *h, long idx, uint64_t value, bool add)
 {
-    long idx = trend_find(h, kind, name);
     uint64_t *v;
 
-    if (idx < 0) {
-        idx = series_new(h, kind, name);
-        if (idx < 0)
-            return idx;
-    }
+    if (idx < 0 || (size_t)idx >= h->nseries)
+        return;
     switch (h->target) {
     case TT_BASE:
         v = &h->series[idx].base;
@@ -199,7 +225,7 @@ static long put(struct trend *h, int kind, const char *name, uint64_t value, boo
     case TT_POINT:
     default:
         if (!h->n)
-            return idx;
+            return;
         v = &h->series[idx].vals[h->cur];
         break;
     }
@@ -209,6 +235,18 @@ static long put(struct trend *h, int kind, const char *name, uint64_t value, boo
         *v = *v + value < *v || *v + value == TREND_NONE ? TREND_NONE - 1 : *v + value;
     else
         *v = value;
+}
+
+static long put(struct trend *h, int kind, const char *name, uint64_t value, bool add)
+{
+    long idx = trend_find(h, kind, name);
+
+    if (idx < 0) {
+        idx = series_new(h, kind, name);
+        if (idx < 0)
+            return idx;
+    }
+    trend_put(h, idx, value, add);
     return idx;
 }
 
@@ -275,9 +313,9 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
 }
 
 /*
- * Which point each of `width` columns shows (-1: blank).  Every series of a
- * trend shares the time line, so a frame computes this once per width, not
- * once per row.
+ * Which point each of `width` columns shows, as its slot in the series'
+ * values (-1: blank).  Every series of a trend shares the time line, so a
+ * frame computes this once per width, not once per row.
  */
 static const long *sparkline_columns(const struct trend *h, size_t width)
 {
@@ -292,7 +330,7 @@ static const long *sparkline_columns(const struct trend *h, size_t width)
         return pick;
     if (h->n <= width) {
         for (size_t c = 0; c < width; c++)
-            pick[c] = c + h->n >= width ? (long)(c + h->n - width) : -1;
+            pick[c] = c + h->n >= width ? (long)((h->head + c + h->n - width) % TREND_CAP) : -1;
     } else {
         size_t p = 0;
 
@@ -303,7 +341,7 @@ static const long *sparkline_columns(const struct trend *h, size_t width)
                                                             (double)width);
             while (p + 1 < h->n && trend_time(h, p + 1) <= end)
                 p++;
-            pick[c] = (long)p;
+            pick[c] = (long)((h->head + p) % TREND_CAP);
         }
     }
     c_h = h;
@@ -319,9 +357,10 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
                       const char *const levels[8], char *buf, size_t n)
 {
     const long *pick;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    size_t pos = 0;
+    uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
+    size_t pos = 0, glen[8];
     double span;
+    int level = 0;
 
     if (n == 0)
         return buf;
@@ -333,7 +372,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     pick = sparkline_columns(h, width);
     for (size_t c = 0; c < width; c++) {
         if (pick[c] >= 0) {
-            uint64_t v = trend_val(h, s, (size_t)pick[c]);
+            uint64_t v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
@@ -341,20 +380,30 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     span = (double)(hi - lo);
     if (span < (double)hi / 64.0)
         span = (double)hi / 64.0;
+    for (int l = 0; l < 8; l++)
+        glen[l] = strlen(levels[l]);
+    /* Neighbouring columns mostly show the same value: its level is computed once. */
+    prev = lo;
     for (size_t c = 0; c < width; c++) {
-        const char *g = " ";
-        size_t gl;
+        uint64_t v;
 
-        if (pick[c] >= 0) {
-            uint64_t v = trend_val(h, s, (size_t)pick[c]);
-            int level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
-            g = levels[level < 0 ? 0 : level > 7 ? 7 : level];
+        if (pick[c] < 0) {
+            if (pos + 1 >= n)
+                break;
+            buf[pos++] = ' ';
+            continue;
         }
-        gl = strlen(g);
-        if (pos + gl >= n)
+        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+        if (v != prev) {
+            level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
+            level = level < 0 ? 0 : level > 7 ? 7 : level;
+            prev = v;
+        }
+        if (pos + glen[level] >= n)
             break;
-        memcpy(buf + pos, g, gl);
-        pos += gl;
+        /* a glyph is a few bytes: no memcpy call per column */
+        for (size_t i = 0; i < glen[level]; i++)
+            buf[pos++] = levels[level][i];
     }
     buf[pos] = '\0';
     return buf;

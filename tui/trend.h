@@ -53,6 +53,23 @@ struct trend_series {
     uint64_t mark;
 };
 
+/*
+ * A slot of the index: series index + 1 (0: empty) and the upper half of its
+ * name's hash, so that a lookup reads only the name it finds: kmemtop looks
+ * up every row's series every second, and the names are cold by then.
+ */
+struct trend_slot {
+    uint32_t series;
+    uint32_t hash;
+};
+
+/* Names side by side in blocks (looked up in the order they were made, they stream in). */
+struct trend_names {
+    struct trend_names *next;
+    size_t used, cap;
+    char data[];
+};
+
 struct trend {
     uint64_t t[TREND_CAP];  /* wall time of each point (ring: oldest at head) */
     size_t head, n;
@@ -65,8 +82,9 @@ struct trend {
     uint64_t base_wall, mark_wall;
     struct trend_series *series;
     size_t nseries, cap;
-    uint32_t *slots;        /* open-addressing index: series index + 1, 0 = empty */
+    struct trend_slot *slots; /* open-addressing index by kind and name */
     size_t nslots;
+    struct trend_names *names; /* where the series' names are kept, one after another */
 };
 
 void trend_init(struct trend *h, uint64_t window_ns);
@@ -93,6 +111,8 @@ void trend_end_target(struct trend *h);
 /* Set (trend_set) or add to (trend_add) a series at the current target.  Series index or -ENOMEM. */
 long trend_set(struct trend *h, int kind, const char *name, uint64_t value);
 long trend_add(struct trend *h, int kind, const char *name, uint64_t value);
+/* The same by the index those returned: no name to build and look up (indices stay valid). */
+void trend_put(struct trend *h, long idx, uint64_t value, bool add);
 
 /* Series index, or -1. */
 long trend_find(const struct trend *h, int kind, const char *name);

@@ -1,9 +1,9 @@
 #include "ui.h"
 
-/* cchar_t and the wide-character calls */
+/* vid_puts is declared with the wide-character functions */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
-#include <wchar.h>
+#include <term.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -31,20 +31,20 @@ bool ui_utf8(void)
 /* --- glyphs ------------------------------------------------------------ */
 
 /*
- * One glyph of s: returns how many bytes of s it spans and puts the bytes to
- * draw in out.  Control characters, invalid UTF-8 and (outside a UTF-8
- * locale) any non-ASCII byte become '?': curses would otherwise interpret
- * them, and a name from /proc must never move the cursor.
+ * One glyph of s into a cell (its bytes, NUL-padded): returns how many bytes
+ * of s it spans.  Control characters, invalid UTF-8 and (outside a UTF-8
+ * locale) any non-ASCII byte become '?': the terminal would otherwise
+ * interpret them, and a name from /proc must never move the cursor.
  */
-static size_t next_glyph(const char *str, char out[4], size_t *olen)
+static inline size_t glyph_cell(const char *str, char cell[4])
 {
     const unsigned char *s = (const unsigned char *)str;
     unsigned char c = s[0];
     size_t len = 0;
 
+    memset(cell, 0, 4);
     if (c < 0x80) {
-        out[0] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-        *olen = 1;
+        cell[0] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
         return 1;
     }
     if (c >= 0xc2 && c <= 0xdf)
@@ -61,23 +61,21 @@ static size_t next_glyph(const char *str, char out[4], size_t *olen)
         }
     }
     if (len == 0 || !ui_is_utf8) {
-        out[0] = '?';
-        *olen = 1;
+        cell[0] = '?';
         return len ? len : 1;
     }
-    memcpy(out, s, len);
-    *olen = len;
+    memcpy(cell, s, len);
     return len;
 }
 
 int ui_text_width(const char *s)
 {
     char g[4];
-    size_t gl;
     int cols = 0;
 
     while (*s) {
-        s += next_glyph(s, g, &gl);
+        /* every ASCII byte is one glyph ('?' for a control character) */
+        s += (unsigned char)*s < 0x80 ? 1 : glyph_cell(s, g);
         cols++;
     }
     return cols;
@@ -89,6 +87,7 @@ static SCREEN *ui_screen;
 static bool ui_active;
 static attr_t ui_attr[UI_NELEMS];
 static volatile sig_atomic_t ui_quit_sig;
+static volatile sig_atomic_t ui_resumed; /* SIGCONT: back from a suspension (^Z, fg) */
 
 struct elem_style {
     short fg, bg;
@@ -153,6 +152,13 @@ static void on_quit_signal(int sig)
     ui_quit_sig = sig;
 }
 
+/* ncurses' SIGTSTP handler suspends and restores the terminal; the frame is sent again after. */
+static void on_continue_signal(int sig)
+{
+    (void)sig;
+    ui_resumed = 1;
+}
+
 /*
  * A crash: endwin() is not async-signal-safe, but the process is dying anyway
  * and a terminal left in raw mode with no echo is the worse outcome.  Then die
@@ -178,6 +184,8 @@ static void ui_install_signals(void)
     sa.sa_handler = on_quit_signal;
     for (size_t i = 0; i < sizeof(quit_sigs) / sizeof(quit_sigs[0]); i++)
         sigaction(quit_sigs[i], &sa, NULL);
+    sa.sa_handler = on_continue_signal;
+    sigaction(SIGCONT, &sa, NULL);
     sa.sa_handler = on_crash_signal;
     sa.sa_flags = SA_RESETHAND;
     for (size_t i = 0; i < sizeof(crash_sigs) / sizeof(crash_sigs[0]); i++)
@@ -220,7 +228,49 @@ int ui_init(bool color, char *err, size_t n)
     set_escdelay(25);
     curs_set(0);
     ui_setup_colors(color);
+    /* curses clears the screen at its first refresh: now, before the first frame is sent */
+    refresh();
     return 0;
+}
+
+/* --- the frame ------------------------------------------------------------- */
+
+/*
+ * The frame being drawn and the one the terminal shows (what stdscr holds),
+ * COLS x LINES cells each.  A shown cell of 0xff bytes matches no glyph: its
+ * row goes out whole at the next ui_present (the first frame, after a resize).
+ */
+static struct {
+    int w, h;
+    char (*cells)[4], (*shown)[4];
+    unsigned char *elems, *shown_elems;
+} ui_frame;
+
+static void cells_blank(char (*cells)[4], size_t n)
+{
+    /* one blank cell, then the blanks so far copied after themselves */
+    if (n)
+        memcpy(cells[0], " \0\0", 4);
+    for (size_t done = 1; done < n; done *= 2)
+        memcpy(cells[done], cells[0], (done < n - done ? done : n - done) * sizeof(*cells));
+}
+
+static void frame_free(void)
+{
+    free(ui_frame.cells);
+    free(ui_frame.shown);
+    free(ui_frame.elems);
+    free(ui_frame.shown_elems);
+    memset(&ui_frame, 0, sizeof(ui_frame));
+}
+
+/* Send every row to the terminal at the next ui_present. */
+static void frame_forget_shown(void)
+{
+    size_t n = (size_t)ui_frame.w * (size_t)ui_frame.h;
+
+    if (ui_frame.shown)
+        memset(ui_frame.shown, 0xff, n * sizeof(*ui_frame.shown));
 }
 
 void ui_fini(void)
@@ -231,24 +281,279 @@ void ui_fini(void)
     endwin();
     delscreen(ui_screen);
     ui_screen = NULL;
+    frame_free();
 }
 
-void ui_canvas(struct canvas *cv)
+int ui_canvas(struct canvas *cv)
 {
+    size_t n = (size_t)(COLS > 0 ? COLS : 0) * (size_t)(LINES > 0 ? LINES : 0);
+
     memset(cv, 0, sizeof(*cv));
-    cv->w = COLS;
-    cv->h = LINES;
+    if (ui_frame.w != COLS || ui_frame.h != LINES || !ui_frame.cells) {
+        frame_free();
+        if (n == 0)
+            return 0;
+        ui_frame.cells = malloc(n * sizeof(*ui_frame.cells));
+        ui_frame.shown = malloc(n * sizeof(*ui_frame.shown));
+        ui_frame.elems = malloc(n);
+        ui_frame.shown_elems = malloc(n);
+        if (!ui_frame.cells || !ui_frame.shown || !ui_frame.elems || !ui_frame.shown_elems) {
+            frame_free();
+            return -ENOMEM;
+        }
+        ui_frame.w = COLS;
+        ui_frame.h = LINES;
+        cells_blank(ui_frame.cells, n);
+        memset(ui_frame.elems, UI_NELEMS, n);
+        frame_forget_shown();
+    }
+    cv->w = ui_frame.w;
+    cv->h = ui_frame.h;
+    cv->rows_cap = ui_frame.h;
     cv->curses = true;
+    cv->cells = ui_frame.cells;
+    cv->elems = ui_frame.elems;
+    return 0;
 }
+
+/*
+ * Output.  curses' own update (doupdate) compares every cell it was given
+ * again and plans each cursor movement by costing half a dozen ways of
+ * making it, each formatted with tparm: for a frame whose rows each change
+ * in a place or two (the clock, a figure, a sparkline growing) that was 3 of
+ * the 5.5 M instructions of an idle frame at 200x60.  The frame knows which
+ * cells changed, so the changed stretches go to the terminal directly: one
+ * cursor_address each, the attributes through vid_puts (curses' own
+ * terminfo translation, colour pairs included), the glyphs' UTF-8 bytes,
+ * all in one write().  curses keeps the terminal's modes, the keys, and the
+ * colour pairs; it never draws: stdscr stays untouched, so getch never
+ * refreshes, except after a resize or a suspension (then ncurses clears the
+ * screen and the whole frame is sent again).
+ */
+static struct {
+    char p[16384];
+    size_t n;
+} ui_out;
+
+static void out_flush(void)
+{
+    size_t done = 0;
+
+    while (done < ui_out.n) {
+        ssize_t w = write(STDOUT_FILENO, ui_out.p + done, ui_out.n - done);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break; /* the terminal went away: the loop notices on stdin */
+        done += (size_t)w;
+    }
+    ui_out.n = 0;
+}
+
+/* A frame is written at once, or in pieces of the buffer's size when it is larger. */
+static int out_putc(int c)
+{
+    if (ui_out.n == sizeof(ui_out.p))
+        out_flush();
+    ui_out.p[ui_out.n++] = (char)c;
+    return c;
+}
+
+static void out_cap(const char *s)
+{
+    if (s && s != (const char *)-1)
+        tputs(s, 1, out_putc);
+}
+
+static void out_bytes(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out_putc((unsigned char)s[i]);
+}
+
+static int discard_putc(int c)
+{
+    return c;
+}
+
+static void out_uint(unsigned v)
+{
+    char d[12];
+    size_t n = 0;
+
+    do {
+        d[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out_putc(d[--n]);
+}
+
+/*
+ * The cursor to (y, x).  Nearly every terminal's cursor_address is the ANSI
+ * one, written here without interpreting the terminfo string (tiparm) for
+ * every stretch of every frame.
+ */
+static void out_cup(int y, int x)
+{
+    static int ansi = -1;
+
+    if (ansi < 0)
+        ansi = cursor_address && strcmp(cursor_address, "\033[%i%p1%d;%p2%dH") == 0;
+    if (!ansi) {
+        out_cap(tiparm(cursor_address, y, x));
+        return;
+    }
+    out_bytes("\033[", 2);
+    out_uint((unsigned)y + 1);
+    out_putc(';');
+    out_uint((unsigned)x + 1);
+    out_putc('H');
+}
+
+/* A cell's attributes: a cleared cell has curses' own background, as erase() leaves it. */
+static attr_t elem_attr(int e)
+{
+    return e >= 0 && e < UI_NELEMS ? ui_attr[e] : A_NORMAL;
+}
+
+/*
+ * Switch the terminal's attributes from element `from` (-1: whatever curses
+ * believes they are) to `to`.  vid_puts knows how (sgr, colour pairs,
+ * what can be left as it is) but formats colours with tiparm every time, so
+ * what it writes for each switch is kept: the few elements switch back and
+ * forth all the time.  A kept string does not tell curses; ui_present puts
+ * its belief right at the end of every frame.
+ */
+static void out_elem(int from, int to)
+{
+    static struct {
+        bool known;
+        unsigned char len;
+        char s[62];
+    } cache[UI_NELEMS + 1][UI_NELEMS + 1];
+    attr_t fa = elem_attr(from), ta = elem_attr(to);
+    size_t n0;
+
+    if (from >= 0 && cache[from][to].known) {
+        out_bytes(cache[from][to].s, cache[from][to].len);
+        return;
+    }
+    /* curses' belief := from, which is where the terminal is */
+    if (from >= 0)
+        vid_puts(fa & ~A_COLOR, (short)PAIR_NUMBER(fa), NULL, discard_putc);
+    n0 = ui_out.n;
+    vid_puts(ta & ~A_COLOR, (short)PAIR_NUMBER(ta), NULL, out_putc);
+    if (from >= 0 && ui_out.n >= n0 && ui_out.n - n0 < sizeof(cache[from][to].s)) {
+        cache[from][to].len = (unsigned char)(ui_out.n - n0);
+        memcpy(cache[from][to].s, ui_out.p + n0, ui_out.n - n0);
+        cache[from][to].known = true;
+    }
+}
+
+/* Cells [x0, x1) of row y: where they start, then each cell's attributes (when they change) and glyph. */
+static void frame_put_span(int y, size_t x0, size_t x1, int *cur)
+{
+    const char(*row)[4] = (const char(*)[4])ui_frame.cells + (size_t)y * (size_t)ui_frame.w;
+    const unsigned char *el = ui_frame.elems + (size_t)y * (size_t)ui_frame.w;
+
+    out_cup(y, (int)x0);
+    for (size_t x = x0; x < x1; x++) {
+        if (el[x] != *cur) {
+            out_elem(*cur, el[x]);
+            *cur = el[x];
+        }
+        out_putc(row[x][0]);
+        for (int i = 1; i < 4 && row[x][i]; i++)
+            out_putc(row[x][i]);
+    }
+}
+
+static inline bool frame_cell_same(size_t i)
+{
+    uint32_t a, b;
+
+    memcpy(&a, ui_frame.cells[i], 4);
+    memcpy(&b, ui_frame.shown[i], 4);
+    return a == b && ui_frame.elems[i] == ui_frame.shown_elems[i];
+}
+
+/* The first cell of row at or after x (before end) that differs from what is shown, or end. */
+static size_t frame_next_change(size_t row, size_t x, size_t end)
+{
+    /* eight cells at a time: a changed row still changes in a few places only */
+    while (x + 8 <= end && memcmp(ui_frame.cells[row + x], ui_frame.shown[row + x], 32) == 0 &&
+           memcmp(ui_frame.elems + row + x, ui_frame.shown_elems + row + x, 8) == 0)
+        x += 8;
+    while (x < end && frame_cell_same(row + x))
+        x++;
+    return x;
+}
+
+/* Unchanged cells between two changes shorter than this are sent again rather than jumped over. */
+#define UI_SPAN_GAP 8
 
 void ui_present(void)
 {
+    size_t w = (size_t)ui_frame.w;
+    /* Writing the last cell of the screen scrolls a terminal with automatic margins and no xenl. */
+    bool corner_scrolls = auto_right_margin && !eat_newline_glitch;
+    int cur = -1;
+
+    for (int y = 0; y < ui_frame.h; y++) {
+        size_t row = (size_t)y * w, x = 0, end = w;
+
+        if (memcmp(ui_frame.cells[row], ui_frame.shown[row], w * sizeof(*ui_frame.cells)) == 0 &&
+            memcmp(ui_frame.elems + row, ui_frame.shown_elems + row, w) == 0)
+            continue;
+        if (corner_scrolls && y == ui_frame.h - 1)
+            end = w - 1;
+        while (x < end) {
+            size_t x0, x1, same = 0;
+
+            x = frame_next_change(row, x, end);
+            if (x == end)
+                break;
+            x0 = x1 = x;
+            for (; x < end && same <= UI_SPAN_GAP; x++) {
+                if (frame_cell_same(row + x)) {
+                    same++;
+                } else {
+                    same = 0;
+                    x1 = x + 1;
+                }
+            }
+            frame_put_span(y, x0, x1, &cur);
+        }
+        memcpy(ui_frame.shown[row], ui_frame.cells[row], w * sizeof(*ui_frame.cells));
+        memcpy(ui_frame.shown_elems + row, ui_frame.elems + row, w);
+    }
+    if (cur >= 0) {
+        /* back to normal, and curses told: its own output (a resize, endwin) starts from there */
+        out_elem(cur, UI_NELEMS);
+        vid_puts(A_NORMAL, 0, NULL, discard_putc);
+    }
+    out_flush();
+}
+
+void ui_repaint(void)
+{
+    clearok(curscr, TRUE);
     refresh();
+    frame_forget_shown();
 }
 
 int ui_getkey(void)
 {
-    int c = getch();
+    int c;
+
+    if (ui_resumed) {
+        ui_resumed = 0;
+        ui_repaint();
+        return UI_KEY_RESIZE;
+    }
+    c = getch();
 
     switch (c) {
     case ERR:
@@ -256,10 +561,10 @@ int ui_getkey(void)
     case KEY_RESIZE:
         /*
          * The one place a resize is handled: ncurses has already resized its
-         * screens (LINES/COLS); make the next refresh repaint everything,
-         * since the terminal may have reflowed what was on it.
+         * screens (LINES/COLS), and the terminal may have reflowed what was
+         * on it.
          */
-        clearok(curscr, TRUE);
+        ui_repaint();
         return UI_KEY_RESIZE;
     case KEY_UP:
         return UI_KEY_UP;
@@ -311,16 +616,10 @@ void ui_wake_signals(sigset_t *set)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGCONT);
 }
 
 /* --- canvas -------------------------------------------------------------- */
-
-static void buffer_blank_rows(struct canvas *cv, int from, int to)
-{
-    for (int y = from; y < to; y++)
-        for (int x = 0; x < cv->w; x++)
-            memcpy(cv->cells[(size_t)y * (size_t)cv->w + (size_t)x], " \0\0", 4);
-}
 
 int canvas_buffer_init(struct canvas *cv, int w, int h)
 {
@@ -330,11 +629,11 @@ int canvas_buffer_init(struct canvas *cv, int w, int h)
     cv->w = w;
     cv->unlimited = h == 0;
     cv->rows_cap = h ? h : 64;
-    cv->cells = calloc((size_t)w * (size_t)cv->rows_cap, sizeof(*cv->cells));
+    cv->cells = malloc((size_t)w * (size_t)cv->rows_cap * sizeof(*cv->cells));
     if (!cv->cells)
         return -ENOMEM;
     cv->h = h;
-    buffer_blank_rows(cv, 0, cv->rows_cap);
+    cells_blank(cv->cells, (size_t)w * (size_t)cv->rows_cap);
     return 0;
 }
 
@@ -361,7 +660,8 @@ static bool buffer_row(struct canvas *cv, int y)
         if (!cells)
             return false;
         cv->cells = cells;
-        buffer_blank_rows(cv, cv->rows_cap, cap);
+        cells_blank(cv->cells + (size_t)cv->w * (size_t)cv->rows_cap,
+                    (size_t)cv->w * (size_t)(cap - cv->rows_cap));
         cv->rows_cap = cap;
     }
     if (y >= cv->h)
@@ -398,130 +698,60 @@ void canvas_buffer_write(const struct canvas *cv, FILE *f)
 
 void canvas_clear(struct canvas *cv)
 {
-    if (cv->curses) {
-        erase();
-        return;
-    }
-    buffer_blank_rows(cv, 0, cv->rows_cap);
+    size_t n = (size_t)cv->w * (size_t)cv->rows_cap;
+
+    cells_blank(cv->cells, n);
+    if (cv->elems)
+        memset(cv->elems, UI_NELEMS, n);
     if (cv->unlimited)
         cv->h = 0;
 }
 
 void canvas_fill(struct canvas *cv, int y, int x, int w, enum ui_elem e)
 {
+    size_t at;
+
     if (x < 0 || x >= cv->w)
         return;
     if (w < 0 || w > cv->w - x)
         w = cv->w - x;
-    if (cv->curses) {
-        if (y < 0 || y >= cv->h)
-            return;
-        mvhline(y, x, ' ' | ui_attr[e], w);
-        return;
-    }
     if (!buffer_row(cv, y))
         return;
-    for (int i = 0; i < w; i++)
-        memcpy(cv->cells[(size_t)y * (size_t)cv->w + (size_t)(x + i)], " \0\0", 4);
-}
-
-/* The code point of one glyph as next_glyph() returned it. */
-static wchar_t glyph_wc(const char *g, size_t gl)
-{
-    const unsigned char *u = (const unsigned char *)g;
-
-    switch (gl) {
-    case 2:
-        return (wchar_t)(((u[0] & 0x1fu) << 6) | (u[1] & 0x3fu));
-    case 3:
-        return (wchar_t)(((u[0] & 0x0fu) << 12) | ((u[1] & 0x3fu) << 6) | (u[2] & 0x3fu));
-    case 4:
-        return (wchar_t)(((u[0] & 0x07u) << 18) | ((u[1] & 0x3fu) << 12) | ((u[2] & 0x3fu) << 6) |
-                         (u[3] & 0x3fu));
-    default:
-        return (wchar_t)u[0];
-    }
-}
-
-/*
- * Write cells straight into the window: ASCII runs as chtype (no conversion
- * at all), other glyphs as cchar_t.  Going through addstr instead makes
- * ncurses convert every byte with mbrtowc, which was most of the CPU time of
- * an idle kmemtop.
- */
-static int curses_put(int y, int x, int limit, enum ui_elem e, const char *s)
-{
-    chtype ch[257];
-    cchar_t wc[257];
-    size_t nch = 0, nwc = 0;
-    attr_t attr = ui_attr[e];
-    short pair = (short)PAIR_NUMBER(attr);
-    int cols = 0, cx = x;
-
-    while (*s && cols < limit) {
-        char g[4];
-        size_t gl;
-
-        s += next_glyph(s, g, &gl);
-        if (gl == 1) {
-            if (nwc) {
-                mvadd_wchnstr(y, cx, wc, (int)nwc);
-                cx += (int)nwc;
-                nwc = 0;
-            }
-            ch[nch++] = (chtype)(unsigned char)g[0] | attr;
-        } else {
-            wchar_t w[2] = { glyph_wc(g, gl), 0 };
-
-            if (nch) {
-                mvaddchnstr(y, cx, ch, (int)nch);
-                cx += (int)nch;
-                nch = 0;
-            }
-            setcchar(&wc[nwc++], w, attr & ~A_COLOR, pair, NULL);
-        }
-        cols++;
-        if (nch == 256 || nwc == 256) {
-            if (nch)
-                mvaddchnstr(y, cx, ch, (int)nch);
-            else
-                mvadd_wchnstr(y, cx, wc, (int)nwc);
-            cx += (int)(nch + nwc);
-            nch = nwc = 0;
-        }
-    }
-    if (nch)
-        mvaddchnstr(y, cx, ch, (int)nch);
-    if (nwc)
-        mvadd_wchnstr(y, cx, wc, (int)nwc);
-    return cols;
+    at = (size_t)y * (size_t)cv->w + (size_t)x;
+    cells_blank(cv->cells + at, (size_t)w);
+    if (cv->elems)
+        memset(cv->elems + at, e, (size_t)w);
 }
 
 int canvas_put(struct canvas *cv, int y, int x, int maxw, enum ui_elem e, const char *s)
 {
     int limit, cols = 0;
+    size_t at;
 
     if (x < 0 || x >= cv->w)
         return 0;
     limit = cv->w - x;
     if (maxw >= 0 && maxw < limit)
         limit = maxw;
-    if (cv->curses) {
-        if (y < 0 || y >= cv->h)
-            return 0;
-        return curses_put(y, x, limit, e, s);
-    }
     if (!buffer_row(cv, y))
         return 0;
+    at = (size_t)y * (size_t)cv->w + (size_t)x;
     while (*s && cols < limit) {
-        char *cell = cv->cells[(size_t)y * (size_t)cv->w + (size_t)(x + cols)];
-        char g[4];
-        size_t gl;
+        char *cell = cv->cells[at + (size_t)cols++];
+        unsigned char c = (unsigned char)*s;
 
-        s += next_glyph(s, g, &gl);
-        memset(cell, 0, 4);
-        memcpy(cell, g, gl);
-        cols++;
+        /* printable ASCII, nearly everything drawn, and 3-byte UTF-8 (sparklines, graphs): straight in */
+        if (c >= 0x20 && c < 0x7f) {
+            memcpy(cell, (const char[4]){ (char)c, 0, 0, 0 }, 4);
+            s++;
+        } else if ((c & 0xf0) == 0xe0 && ui_is_utf8 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+            memcpy(cell, (const char[4]){ s[0], s[1], s[2], 0 }, 4);
+            s += 3;
+        } else {
+            s += glyph_cell(s, cell);
+        }
     }
+    if (cv->elems)
+        memset(cv->elems + at, e, (size_t)cols);
     return cols;
 }

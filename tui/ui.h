@@ -66,13 +66,22 @@ enum {
 #define UI_MIN_COLS 60
 #define UI_MIN_ROWS 15
 
+/*
+ * Both kinds of canvas are a line buffer; the curses one also keeps each
+ * cell's element, and ui_present() sends curses only the cells that differ
+ * from the frame it showed last.  Building a frame in memory and comparing
+ * it costs far less than handing curses every cell of every frame: curses
+ * would compare them all again, and an idle screen changes a few lines a
+ * second (the clock, the figures that moved).
+ */
 struct canvas {
     int w;              /* columns */
     int h;              /* rows; in an unlimited buffer, rows written so far */
     bool unlimited;     /* buffer grows downwards as rows are written (batch without --height) */
-    bool curses;        /* draws to the curses screen, else to the cells below */
+    bool curses;        /* the frame of the curses screen (ui_canvas), shown by ui_present */
     /* line buffer: one UTF-8 glyph per cell, NUL-padded (4 bytes, no NUL, for a 4-byte glyph) */
     char (*cells)[4];
+    unsigned char *elems; /* curses: the enum ui_elem of each cell (UI_NELEMS: cleared) */
     int rows_cap;
 };
 
@@ -115,11 +124,25 @@ int ui_text_width(const char *s);
 int ui_init(bool color, char *err, size_t n);
 /* Restore the terminal.  Safe to call more than once and when ui_init failed. */
 void ui_fini(void);
-/* Point cv at the curses screen, at the terminal's current size. */
-void ui_canvas(struct canvas *cv);
-/* Show what was drawn since the last call. */
+/*
+ * Point cv at the frame of the curses screen, at the terminal's current size.
+ * The frame keeps what was drawn into it until it is cleared (canvas_clear).
+ * -ENOMEM when there is no memory for a frame of that size (then cv is 0x0
+ * and draws nothing).
+ */
+int ui_canvas(struct canvas *cv);
+/* Show the frame: the cells that changed since the last call go to the terminal. */
 void ui_present(void);
-/* Next pending key without waiting, or UI_KEY_NONE.  KEY_RESIZE is handled here. */
+/*
+ * The terminal shows something else than the last frame (a resize, a
+ * return from suspension): curses clears it now (it would at the next getch
+ * anyway), and the next ui_present sends the whole frame.
+ */
+void ui_repaint(void);
+/*
+ * Next pending key without waiting, or UI_KEY_NONE.  KEY_RESIZE is handled
+ * here, and so is a return from suspension (reported as UI_KEY_RESIZE: draw).
+ */
 int ui_getkey(void);
 /*
  * The SIGINT, SIGTERM or SIGHUP that arrived, or 0.  The loop then ends,
@@ -128,8 +151,9 @@ int ui_getkey(void);
 int ui_quit_signal(void);
 /*
  * The signals whose arrival must wake the poll loop (SIGWINCH, SIGINT, SIGTERM,
- * SIGHUP).  The loop keeps them blocked and unblocks them only inside ppoll(),
- * so one arriving just before the wait cannot be missed.
+ * SIGHUP, and SIGCONT: after a suspension the screen is drawn again).  The loop
+ * keeps them blocked and unblocks them only inside ppoll(), so one arriving
+ * just before the wait cannot be missed.
  */
 void ui_wake_signals(sigset_t *set);
 

@@ -1066,6 +1066,280 @@ static void test_open_io_error(void **state)
 
 /* ---- wrap-around and name-slot reclamation under tiny budgets ---- */
 
+/* ---- walks that go on from where the last one stopped ---- */
+
+/* Every delivered state, field by field and entity by entity, as bytes. */
+struct walk_log {
+    uint8_t *p;
+    size_t n, cap;
+    size_t records;
+    uint64_t last_wall;
+    size_t stop_after; /* the callback stops the walk after this many records; 0: never */
+    bool first_kf;     /* the first record delivered is a keyframe */
+};
+
+static void log_put(struct walk_log *w, const void *v, size_t n)
+{
+    if (w->n + n > w->cap) {
+        w->cap = (w->n + n) * 2;
+        w->p = realloc(w->p, w->cap);
+        assert_non_null(w->p);
+    }
+    memcpy(w->p + w->n, v, n);
+    w->n += n;
+}
+
+#define LOG_PUT(w, v) log_put((w), &(v), sizeof(v))
+
+static int log_cb(const struct ring_state *st, void *arg)
+{
+    struct walk_log *w = arg;
+    struct ring_entity e;
+    size_t it = 0;
+
+    LOG_PUT(w, st->tier);
+    LOG_PUT(w, st->seq);
+    LOG_PUT(w, st->wall_ns);
+    LOG_PUT(w, st->mono_ns);
+    LOG_PUT(w, st->src_mask);
+    LOG_PUT(w, st->err_mask);
+    LOG_PUT(w, st->have_mask);
+    LOG_PUT(w, st->read_us);
+    LOG_PUT(w, st->nsamples);
+    LOG_PUT(w, st->keyframe);
+    LOG_PUT(w, st->page_size);
+    if (!w->records)
+        w->first_kf = st->keyframe;
+    while (ring_state_next(st, &it, &e)) {
+        LOG_PUT(w, e.kind);
+        LOG_PUT(w, e.slot);
+        LOG_PUT(w, e.keylen);
+        log_put(w, e.key, e.keylen);
+        LOG_PUT(w, e.nfields);
+        log_put(w, e.fm, 2 * sizeof(*e.fm));
+        log_put(w, e.val, e.nfields * sizeof(*e.val));
+        log_put(w, e.min, e.nfields * sizeof(*e.min));
+        log_put(w, e.max, e.nfields * sizeof(*e.max));
+    }
+    w->records++;
+    w->last_wall = st->wall_ns;
+    return w->stop_after && w->records >= w->stop_after ? 1 : 0;
+}
+
+/*
+ * Walk [from, to] of tier t with rd, which keeps its state from walk to
+ * walk, and with a reader opened for this walk alone: both must deliver the
+ * same records with the same states.  The log of rd's walk goes to out.
+ * Returns the records rd decoded.
+ */
+static uint64_t walk_both(struct ring_reader *rd, const char *path, enum ring_tier t, uint64_t from,
+                          uint64_t to, size_t stop_after, struct walk_log *out)
+{
+    struct walk_log a = { .stop_after = stop_after }, b = { .stop_after = stop_after };
+    struct ring_reader *fresh = open_reader(path);
+    /* the newest record delivered so far, also when this walk delivers none */
+    a.last_wall = out ? out->last_wall : 0;
+    uint64_t d0 = ring_reader_decoded(rd);
+    int ra = ring_reader_walk(rd, t, from, to, log_cb, &a);
+    int rb = ring_reader_walk(fresh, t, from, to, log_cb, &b);
+
+    assert_int_equal(ra, rb);
+    assert_int_equal(a.records, b.records);
+    assert_int_equal(a.n, b.n);
+    if (a.n)
+        assert_memory_equal(a.p, b.p, a.n);
+    ring_reader_close(fresh);
+    free(b.p);
+    if (out) {
+        free(out->p);
+        *out = a;
+    } else {
+        free(a.p);
+    }
+    return ring_reader_decoded(rd) - d0;
+}
+
+static uint64_t tier_records(struct ring_reader *rd, enum ring_tier t)
+{
+    struct ring_tier_info ti;
+
+    assert_int_equal(ring_reader_tier_info(rd, t, &ti), 0);
+    return ti.records;
+}
+
+/*
+ * Follow a growing ring as kmemtop does (one walk from the newest record
+ * seen + 1 after each append), in both tiers, with walks that stop early, end
+ * at a bound, or go back in time in between; then in a ring so small that it
+ * wraps around many times while it is followed.
+ */
+static void test_walk_resume(void **state)
+{
+    struct ring_config big = { 4 << 20, 1 << 20, 1024 }, small = { 64 << 10, 64 << 10, 512 };
+    const struct ring_config *cfgs[] = { &big, &small };
+    uint64_t start = 1700000000000000000ull;
+    struct sampler sm;
+
+    (void)state;
+    idle_sampler(&sm);
+    for (size_t c = 0; c < ARRAY_SIZE(cfgs); c++) {
+        const char *path = tpath(c ? "resume-small.ring" : "resume.ring");
+        struct walk_log w = { 0 }, cw = { 0 };
+        uint64_t total = 100, follows = 0, resumed = 0, full_dec = 0, full_new = 0, dec;
+        struct ring_reader *rd, *crd;
+        struct ring_stats rs;
+        struct ring *r;
+
+        unlink(path);
+        r = open_ring(path, cfgs[c], NULL, 0);
+        assert_int_equal(ring_fill_idle(r, &sm, total, start, 1), 0);
+        rd = open_reader(path);
+        crd = open_reader(path);
+        walk_both(rd, path, RING_FULL, 0, 0, 0, &w);
+        walk_both(crd, path, RING_COARSE, 0, 0, 0, &cw);
+        for (uint32_t i = 0; i < 400; i++) {
+            /* in the small ring bigger steps, so that the coarse tier wraps around too */
+            uint64_t n = (1 + i % 13) * (c ? 10 : 1), cnew = tier_records(crd, RING_COARSE), last = w.last_wall;
+            /* the walks from after the last record seen decode exactly the new records */
+            bool follow = true;
+
+            assert_int_equal(ring_fill_idle(r, &sm, n, start + total * 1000000000ull, i + 2), 0);
+            total += n;
+            switch (i % 10) {
+            case 3: /* stop at the first new record, then go on after it */
+                dec = walk_both(rd, path, RING_FULL, last + 1, 0, 1, &w);
+                assert_int_equal(w.records, 1);
+                dec += walk_both(rd, path, RING_FULL, w.last_wall + 1, 0, 0, &w);
+                assert_int_equal(w.records, n - 1);
+                break;
+            case 6: /* a bounded walk decodes the record after the bound: the next one starts over */
+                walk_both(rd, path, RING_FULL, last + 1, last + 1 + n / 2 * 1000000000ull, 0, &w);
+                dec = walk_both(rd, path, RING_FULL, w.last_wall + 1, 0, 0, &w);
+                follow = false;
+                break;
+            case 9: /* back in time: from the keyframe again, and the next walk goes on from it */
+                dec = walk_both(rd, path, RING_FULL, last - 30 * 1000000000ull, 0, 0, &w);
+                follow = false;
+                break;
+            default:
+                dec = walk_both(rd, path, RING_FULL, last + 1, 0, 0, &w);
+                assert_int_equal(w.records, n);
+                break;
+            }
+            /*
+             * Following, only the new records are decoded (fewer when a new
+             * keyframe among them is the better start).
+             */
+            if (follow) {
+                assert_true(dec <= n);
+                follows++;
+                resumed += dec == n;
+                full_dec += dec;
+                full_new += n;
+            }
+            cnew = tier_records(crd, RING_COARSE) - cnew;
+            dec = walk_both(crd, path, RING_COARSE, cw.last_wall + 1, 0, 0, &cw);
+            if (c == 0)
+                assert_int_equal(dec, cnew);
+        }
+        printf("# %s: %llu samples; following, %llu of %llu walks decoded only the new records, "
+               "%llu records decoded for %llu new\n",
+               c ? "64 KiB tiers" : "4 MiB tiers", (unsigned long long)total,
+               (unsigned long long)resumed, (unsigned long long)follows,
+               (unsigned long long)full_dec, (unsigned long long)full_new);
+        assert_true(resumed * 10 >= follows * 9);
+        ring_stats(r, &rs);
+        if (c == 1)
+            assert_true(rs.full_dropped > 0 && rs.coarse_dropped > 0);
+        /* in the small ring the record the reader is at gets overwritten: back to a keyframe */
+        assert_int_equal(ring_fill_idle(r, &sm, c ? 3000 : 10, start + total * 1000000000ull, 99),
+                         0);
+        total += c ? 3000 : 10;
+        dec = walk_both(rd, path, RING_FULL, w.last_wall + 1, 0, 0, &w);
+        ring_stats(r, &rs);
+        assert_int_equal(w.last_wall, rs.full_newest_wall_ns);
+        if (c == 1) /* from the oldest keyframe, and every record after it is new */
+            assert_true(w.first_kf && w.records < 3000 && dec == w.records);
+        else
+            assert_true(!w.first_kf && w.records == 10 && dec == 10);
+        ring_close(r);
+        ring_reader_close(rd);
+        ring_reader_close(crd);
+        free(w.p);
+        free(cw.p);
+    }
+    sampler_fini(&sm);
+}
+
+/*
+ * A record rewritten in place under the same sequence number and with the
+ * same length (as a writer recovering from a torn record may do) is not the
+ * record a reader decoded: its CRC tells.  The reader must not go on from
+ * its own state of it.  Here the last record's wall time moves by 7 ns, with
+ * a valid CRC, and a writer appends after it.
+ */
+static void test_walk_resume_rewritten(void **state)
+{
+    struct ring_config cfg = { 1 << 20, 256 << 10, 1024 };
+    const char *path = tpath("resume-rewritten.ring");
+    uint64_t wall = 1700000000000000000ull, rec;
+    struct walk_log w = { 0 };
+    struct ring_reader *rd;
+    struct sampler sm;
+    struct ring *r;
+    uint32_t hdr[3], crc;
+    uint8_t *payload;
+    int fd;
+
+    (void)state;
+    idle_sampler(&sm);
+    unlink(path);
+    r = open_ring(path, &cfg, NULL, 0);
+    for (uint64_t i = 0; i < 3; i++) {
+        sm.slab.caches[i].active_objs++;
+        assert_int_equal(ring_append(r, &sm, SRC_ALL, 0, wall + i * 1000000000u, wall), 0);
+    }
+    ring_close(r);
+    rd = open_reader(path);
+    walk_both(rd, path, RING_FULL, 0, 0, 0, &w);
+    assert_int_equal(w.records, 3);
+
+    /*
+     * The record: len, crc, seq, payload (docs/FORMAT.md).  It is the third,
+     * a delta: payload[1] is dwall, the zigzag varint of the change in the
+     * wall-time step, 0 for steps of exactly a second; 14 makes it +7 ns.
+     */
+    rec = hdr_u64(path, HDR_TIER_OFF(0)) + hdr_u64(path, HDR_HINT(0, H_LAST_OFF));
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, hdr, sizeof(hdr), (off_t)rec), (ssize_t)sizeof(hdr));
+    payload = malloc(hdr[0]);
+    assert_non_null(payload);
+    assert_int_equal(pread(fd, payload, hdr[0], (off_t)rec + 12), (ssize_t)hdr[0]);
+    close(fd);
+    assert_int_equal(payload[0], 2);
+    assert_int_equal(payload[1], 0);
+    payload[1] = 14;
+    crc = crc32c(crc32c(0, (uint32_t[2]){ hdr[0], hdr[2] }, 8), payload, hdr[0]);
+    assert_int_not_equal(crc, hdr[1]);
+    file_write(path, (off_t)rec + 4, &crc, 4);
+    file_write(path, (off_t)rec + 12, payload, hdr[0]);
+    free(payload);
+
+    r = open_ring(path, &cfg, NULL, 0);
+    for (uint64_t i = 3; i < 8; i++) {
+        sm.slab.caches[i].active_objs++;
+        assert_int_equal(ring_append(r, &sm, SRC_ALL, 0, wall + i * 1000000000u, wall), 0);
+    }
+    ring_close(r);
+    sampler_fini(&sm);
+    /* the rewritten record is now after the one seen: it comes too, then the five new ones */
+    walk_both(rd, path, RING_FULL, w.last_wall + 1, 0, 0, &w);
+    assert_int_equal(w.records, 6);
+    ring_reader_close(rd);
+    free(w.p);
+}
+
 static void test_wrap_small_budget(void **state)
 {
     struct ring_config small = { 64 << 10, 64 << 10, 512 }, big = { 8 << 20, 1 << 20, 1024 };
@@ -1768,6 +2042,8 @@ int main(void)
         cmocka_unit_test(test_entities_appear_disappear),
         cmocka_unit_test(test_long_names),
         cmocka_unit_test(test_keyframe_random_access),
+        cmocka_unit_test(test_walk_resume),
+        cmocka_unit_test(test_walk_resume_rewritten),
         cmocka_unit_test(test_crash_torn_records),
         cmocka_unit_test(test_crash_kill9),
         cmocka_unit_test(test_bad_files),

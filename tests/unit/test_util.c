@@ -103,6 +103,78 @@ static void test_sizes_durations(void **state)
     assert_string_equal(fmt_bytes(buf, sizeof(buf), 1023ull << 20), "1023M");
 }
 
+/* fmt_bytes as printf formats it: the reference the fast one must equal byte for byte. */
+static void ref_fmt_bytes(char *buf, size_t n, uint64_t bytes)
+{
+    static const char units[] = "KMGTPE";
+    double v = (double)bytes;
+    int u = -1;
+
+    if (bytes < 1024) {
+        snprintf(buf, n, "%lluB", (unsigned long long)bytes);
+        return;
+    }
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, n, v >= 1000.0 ? "%.0f%c" : "%.1f%c", v, units[u]);
+}
+
+static void check_fmt(uint64_t v)
+{
+    char got[32], want[32], got_u[32], want_u[32];
+
+    ref_fmt_bytes(want, sizeof(want), v);
+    fmt_bytes(got, sizeof(got), v);
+    if (strcmp(got, want) != 0)
+        fail_msg("fmt_bytes(%llu) = \"%s\", printf says \"%s\"", (unsigned long long)v, got, want);
+    snprintf(want_u, sizeof(want_u), "%llu", (unsigned long long)v);
+    fmt_u64(got_u, sizeof(got_u), v);
+    if (strcmp(got_u, want_u) != 0)
+        fail_msg("fmt_u64(%llu) = \"%s\"", (unsigned long long)v, got_u);
+}
+
+/*
+ * Every value up to 4 MiB, the powers of two and their neighbours, the
+ * unit and 1000-unit boundaries, exact ties of the last digit (odd times
+ * 2^(10k - 2): x.x5 exactly, which printf rounds to even), and a million
+ * pseudo-random values of every magnitude.
+ */
+static void test_fmt_bytes_as_printf(void **state)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    char buf[8];
+
+    (void)state;
+    for (uint64_t v = 0; v < (4u << 20); v++)
+        check_fmt(v);
+    for (unsigned s = 0; s < 64; s++)
+        for (int d = -3; d <= 3; d++)
+            check_fmt((1ull << s) + (uint64_t)(int64_t)d);
+    check_fmt(UINT64_MAX);
+    for (unsigned k = 1; k <= 6; k++) {
+        for (int d = -2000; d <= 2000; d++) {
+            check_fmt((uint64_t)((1000ull << (10 * k)) / 1024 * 1024 + (uint64_t)(int64_t)d));
+            if (10 * k < 64)
+                check_fmt((1000ull << (10 * (k - 1))) + (uint64_t)(int64_t)d);
+        }
+        for (uint64_t odd = 1; odd < 20000; odd += 2)
+            if (10 * k >= 2 && odd < (UINT64_MAX >> (10 * k - 2)))
+                check_fmt(odd << (10 * k - 2));
+    }
+    for (int i = 0; i < 1000000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        check_fmt(x >> (x % 64));
+    }
+    /* truncated like snprintf */
+    assert_string_equal(fmt_bytes(buf, sizeof(buf), 123456789012ull), "115.0G");
+    assert_string_equal(fmt_bytes(buf, 4, 123456789012ull), "115");
+    assert_string_equal(fmt_u64(buf, 3, 12345), "12");
+}
+
 static void test_table_sort_and_csv(void **state)
 {
     json_error_t je;
@@ -151,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_scan_u64),
         cmocka_unit_test(test_line_iter),
         cmocka_unit_test(test_sizes_durations),
+        cmocka_unit_test(test_fmt_bytes_as_printf),
         cmocka_unit_test(test_table_sort_and_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
