@@ -69,7 +69,7 @@ int screens_update(struct app *a)
     int r;
 
     /* First the leak suspects (judged only when due): the rows carry their marks. */
-    suspects_update(&a->sus, source_history(&a->src), a->view ? a->cursor_ns : 0,
+    suspects_update(&a->sus, source_history(&a->src), a->src.rd_gen, a->view ? a->cursor_ns : 0,
                     a->window_ns / 1000000000u, a->live);
     r = tables_update(a);
 

@@ -19,6 +19,9 @@
 /* vmallocinfo costs more to read than the rest together: every this many samples (kmemwatchd: 5 s). */
 #define DIRECT_VMALLOC_EVERY 5u
 
+/* Every reader a source holds gets a new number: a new reader may reuse a freed one's address. */
+static uint64_t history_gen;
+
 static void source_reset(struct data_source *s, enum source_kind kind, const char *where)
 {
     memset(s, 0, sizeof(*s));
@@ -65,11 +68,13 @@ static void direct_open_ring(struct data_source *s)
         return;
     }
     r = ring_reader_open(&s->rd, ring_fd(s->ring), err, sizeof(err));
+    s->rd_gen = ++history_gen;
     if (r < 0) {
         snprintf(s->ring_err, sizeof(s->ring_err), "no history: %s", err);
         ring_close(s->ring);
         s->ring = NULL;
         s->rd = NULL;
+        s->rd_gen = ++history_gen;
     }
 }
 
@@ -131,6 +136,7 @@ int source_open_replay(struct data_source *s, const char *path, char *err, size_
 
     source_reset(s, SOURCE_REPLAY, path);
     r = ring_reader_open_path(&s->rd, path, why, sizeof(why));
+    s->rd_gen = ++history_gen;
     if (r < 0) {
         /* ring_reader_open_path names the file only when open() failed. */
         if (strncmp(why, path, strlen(path)) == 0)
@@ -277,6 +283,7 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
             if (s->rd) {
                 ring_reader_close(s->rd);
                 s->rd = NULL;
+                s->rd_gen = ++history_gen;
                 ev = SOURCE_EV_HISTORY;
             }
             if (conn_send(&s->conn, "watch slab vmalloc buddy meminfo") < 0) {
@@ -304,6 +311,7 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
         close(fd); /* the reader keeps its own duplicate */
         ring_reader_close(s->rd);
         s->rd = rd;
+        s->rd_gen = ++history_gen;
         s->no_ring = false;
         ev = SOURCE_EV_HISTORY;
         if (conn_send(&s->conn, "watch") < 0) {
@@ -396,6 +404,7 @@ void source_close(struct data_source *s)
     conn_close(&s->conn);
     ring_reader_close(s->rd);
     s->rd = NULL;
+    s->rd_gen = ++history_gen;
     if (s->ring)
         ring_close(s->ring);
     s->ring = NULL;

@@ -70,6 +70,7 @@ struct data_source {
 
     /* history, every kind (NULL until a daemon passed its ring) */
     struct ring_reader *rd;
+    uint64_t rd_gen;            /* changes whenever rd does */
 };
 
 /* Direct sampling of proc_root every interval_ms.  Never fails (a missing history is said). */

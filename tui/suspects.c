@@ -34,10 +34,10 @@ static uint64_t pace_ns(uint64_t window_s)
     return (p < 10 ? 10 : p > 600 ? 600 : p) * NS;
 }
 
-static bool due(const struct suspects_win *x, const struct ring_reader *rd, uint64_t window_s,
+static bool due(const struct suspects_win *x, uint64_t history_gen, uint64_t window_s,
                 uint64_t end_ns, bool live)
 {
-    if (x->window_s != window_s || x->rd != rd)
+    if (x->window_s != window_s || x->history_gen != history_gen)
         return true;
     if (x->end_ns == end_ns)
         return false;
@@ -88,7 +88,8 @@ static void forget(struct suspects *s)
     s->judged = false;
 }
 
-bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t end_ns, uint64_t window_s,
+bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t history_gen,
+                     uint64_t end_ns, uint64_t window_s,
                      bool live)
 {
     uint64_t want[SUSPECTS_NWIN] = { s->rule.min_window_s,
@@ -115,15 +116,15 @@ bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t end_ns
             }
             continue;
         }
-        if (!due(x, rd, want[w], end_ns, live))
+        if (!due(x, history_gen, want[w], end_ns, live))
             continue;
         changed = true;
         x->window_s = want[w];
         x->end_ns = end_ns;
-        x->rd = rd;
+        x->history_gen = history_gen;
         x->live = live;
         if (growth_eval(rd, want[w], end_ns, &s->rule, &x->rep, err, sizeof(err)) < 0) {
-            x->rd = NULL; /* the report is empty: due again at the next update */
+            x->history_gen = 0; /* the report is empty: due again at the next update */
             snprintf(s->err, sizeof(s->err), "%s", err[0] ? err : "out of memory");
         }
     }
@@ -131,7 +132,7 @@ bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t end_ns
         return false;
     s->judged = true;
     for (int w = 0; w < SUSPECTS_NWIN; w++)
-        if (want[w] && !s->win[w].rd)
+        if (want[w] && !s->win[w].history_gen)
             s->judged = false;
     if (collect(s) < 0) {
         snprintf(s->err, sizeof(s->err), "out of memory");

@@ -16,7 +16,7 @@
  * that moment.
  *
  * Cost.  One growth_eval() per window (a walk of that window in the ring),
- * and only when the displayed record, the window or the history changed,
+ * and only when the displayed record, the window or the history's reader changed,
  * never per frame.  While live (the record follows new samples) a window is
  * judged again once its end has moved by a sixtieth of it, at least 10 s
  * and at most 10 min: the daemon's pace for 10 minutes, an hour and a day.
@@ -52,7 +52,7 @@ struct suspects_win {
     struct growth_report rep;
     uint64_t window_s;              /* 0: not judged */
     uint64_t end_ns;                /* the record it ends at */
-    const struct ring_reader *rd;   /* the history it was read from */
+    uint64_t history_gen;           /* the history it was read from (0: none) */
     bool live;                      /* judged while following new samples */
 };
 
@@ -70,12 +70,14 @@ void suspects_init(struct suspects *s, uint64_t min_window_s, uint64_t min_bytes
 void suspects_fini(struct suspects *s);
 
 /*
- * The displayed record ends_ns (0: none) of history rd (NULL: none), the
- * selected window window_s, live: following new samples.  Judges what is
+ * The displayed record ends_ns (0: none) of history rd (NULL: none), which
+ * is history_gen (a number that changes whenever the source's reader does:
+ * a new reader may reuse an old one's address), the selected window
+ * window_s, live: following new samples.  Judges what is
  * due (see the top of this file).  true when the verdicts changed.
  */
-bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t end_ns, uint64_t window_s,
-                     bool live);
+bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t history_gen,
+                     uint64_t end_ns, uint64_t window_s, bool live);
 
 /* The suspect kind/name/field (field NULL: any of the series' fields), or NULL. */
 const struct suspect *suspects_find(const struct suspects *s, const char *kind, const char *name,
