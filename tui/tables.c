@@ -582,7 +582,7 @@ static const char *suspects_name(const void *ctx, size_t row)
     return suspect_name(suspect_of(ctx, row));
 }
 
-/* Fastest first, like kmemctl growth; equal rates in a fixed order (kind, field, then name). */
+/* Fastest first, like kmemctl growth; equal rates by kind, then field (panel_cmp breaks ties by name). */
 static int suspects_compare(const void *ctx, size_t ra, size_t rb, int key)
 {
     const struct growth_series *x = suspect_of(ctx, ra), *y = suspect_of(ctx, rb);
