@@ -26,12 +26,17 @@ void suspects_fini(struct suspects *s)
     s->n = s->cap = 0;
 }
 
-/* While live, how far a window's end moves before it is judged again: the daemon's pace. */
+/*
+ * While live, how far a window's end moves before it is judged again: a
+ * tenth of it, at least a minute (a verdict over 10 minutes moves slowly,
+ * and one evaluation of it costs more than kmemtop's whole second otherwise),
+ * at most 10 minutes.  The daemon, which alerts, judges every 10 s.
+ */
 static uint64_t pace_ns(uint64_t window_s)
 {
-    uint64_t p = window_s / 60;
+    uint64_t p = window_s / 10;
 
-    return (p < 10 ? 10 : p > 600 ? 600 : p) * NS;
+    return (p < 60 ? 60 : p > 600 ? 600 : p) * NS;
 }
 
 static bool due(const struct suspects_win *x, uint64_t history_gen, uint64_t window_s,

@@ -18,8 +18,8 @@
  * Cost.  One growth_eval() per window (a walk of that window in the ring),
  * and only when the displayed record, the window or the history's reader changed,
  * never per frame.  While live (the record follows new samples) a window is
- * judged again once its end has moved by a sixtieth of it, at least 10 s
- * and at most 10 min: the daemon's pace for 10 minutes, an hour and a day.
+ * judged again once its end has moved by a tenth of it, at least a minute
+ * and at most 10 min (the daemon, which alerts, judges every 10 s).
  * On a simulated idle two-day ring one evaluation costs about 10 ms for 10
  * minutes and 24 ms for a day (the per-minute tier).  The reports are kept
  * between evaluations; lookups go over the suspects alone (a handful), so
