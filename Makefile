@@ -115,6 +115,12 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_JANSSON) -lm
 
+# kmemtop's frames: its modules without its main().
+$(BUILD)/bench/bench_frame: $(BUILD)/obj/bench/bench_frame.o $(call obj,$(filter-out tui/kmemtop.c,$(TUI_SRC))) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_NCURSES) $(PKG_LIBS_JANSSON) -lm
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:

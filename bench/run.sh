@@ -10,7 +10,7 @@
 # BUILD (default build) holds the binaries; BENCH_QUICK=1 shortens every
 # phase (a smoke run, figures not to be quoted); BENCH_ONLY="1 3" runs only
 # those sections (1 sampling, 2 parsers, 3 tools, 4 queries, 5 memory,
-# 6 viewer); BENCH_OUT=DIR keeps the results there.
+# 6 viewer: needs tmux); BENCH_OUT=DIR keeps the results there.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -45,6 +45,7 @@ rec() { echo "$1 $2" | tee -a "$RES"; }               # rec KEY VALUE
 run_rec() { "$@" | tee -a "$RES"; }                  # a bench binary's own key-value lines
 get() { awk -v k="$1" '$1 == k { v = $2 } END { print v }' "$RES"; }
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "") print "-"; else printf f, v }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.3f", a / b }'; }
 
 # CPU (user + system, ms) of one run of each of two commands: batches of N
 # runs, the two commands alternating batch by batch; median over the batches.
@@ -238,8 +239,79 @@ fi
 [ -n "${QPID:-}" ] && stop_pid "$QPID"
 
 # ---- 6. the viewer -------------------------------------------------------------------------
+# CPU of a process in ms: the scheduler's run time of all its threads (schedstat, in ns: the
+# 10 ms ticks of utime + stime cannot resolve a fraction of a millisecond a second), else
+# utime + stime
+proc_run_ms() {
+    if [ -r "/proc/$1/schedstat" ]; then
+        cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.3f\n", s / 1e6 }'
+    else
+        proc_cpu_ms "$1"
+    fi
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# viewer_idle LABEL SOCKET SECS RUNS: kmemtop on the daemon $DPID (at SOCKET) in a 200x60 tmux
+# session at the default 1 s refresh.  Each run a new kmemtop, 5 s to settle, then SECS seconds
+# of both processes' CPU; medians of the runs.
+viewer_idle() {
+    local label=$1 sock=$2 secs=$3 runs=$4 r kpid k0 d0 k1 d1 ks=() ds=() rs=()
+    for r in $(seq "$runs"); do
+        TMUX_SOCK=kmw-bench-$$-$label-$r
+        tmux -L "$TMUX_SOCK" new-session -d -s b -x 200 -y 60 "$BUILD/kmemtop --socket $sock"
+        sleep 5
+        kpid=$(pgrep -f -n "^$BUILD/kmemtop --socket $sock\$" || true)
+        if [ -z "$kpid" ]; then
+            echo "bench/run.sh: kmemtop did not start on $sock" >&2
+            tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+            TMUX_SOCK=
+            return 1
+        fi
+        k0=$(proc_run_ms "$kpid")
+        d0=$(proc_run_ms "$DPID")
+        sleep "$secs"
+        k1=$(proc_run_ms "$kpid")
+        d1=$(proc_run_ms "$DPID")
+        tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
+        TMUX_SOCK=
+        ks+=("$(awk -v a="$k0" -v b="$k1" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / s }')")
+        ds+=("$(awk -v a="$d0" -v b="$d1" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / s }')")
+        rs+=("$(awk -v k="${ks[-1]}" -v d="${ds[-1]}" 'BEGIN { printf "%.3f", (d > 0 ? k / d : 0) }')")
+        echo "# $label run $r: kmemtop ${ks[-1]} ms/s, daemon ${ds[-1]} ms/s, ratio ${rs[-1]}"
+    done
+    rec "viewer.$label.kmemtop_ms_per_s" "$(printf '%s\n' "${ks[@]}" | median)"
+    rec "viewer.$label.daemon_ms_per_s" "$(printf '%s\n' "${ds[@]}" | median)"
+    rec "viewer.$label.ratio" "$(printf '%s\n' "${rs[@]}" | median)"
+}
+
 if want 6; then
     say "6. kmemtop: CPU per frame at 200x60, idle CPU at a 1 s refresh"
+    # per frame, per screen, no sampling: kmemtop's modules on the growth trace, a real pty
+    [ -f "$OUT/trace.kmw" ] || "$BUILD/kmemctl" import tests/fixtures/growth-trace "$OUT/trace.kmw" >/dev/null
+    run_rec "$BUILD/bench/bench_frame" --label viewer.frame --frames "$(q 10 50)" --runs "$(q 3 9)" \
+        "$OUT/trace.kmw"
+
+    say "6b. kmemtop on a daemon, idle at a 1 s refresh, against the daemon's own CPU"
+    secs=$(q 10 60)
+    # a daemon started now: for its first 10 minutes every sparkline grows a column a second
+    mkdir -p "$OUT/v-fresh"
+    start_daemon "$OUT/v-fresh" || exit 1
+    sleep 2
+    viewer_idle fresh "$OUT/v-fresh/s.sock" "$secs" "$(q 1 3)"
+    stop_pid "$DPID"
+    # a daemon whose ring already holds half an hour (bench_ring fill: simulated idle seconds
+    # up to now): the 10-minute window is full, as on a machine where the daemon has been
+    # running.  That daemon also judges growth over those 10 minutes every 10 s, which costs
+    # it several times its sampling: kmemtop is compared with the fresh daemon's CPU (sampling).
+    mkdir -p "$OUT/v-full/state"
+    "$BUILD/bench/bench_ring" --label viewer.fill fill "$OUT/v-full/state" 0.02 >/dev/null
+    start_daemon "$OUT/v-full" || exit 1
+    sleep 2
+    viewer_idle full "$OUT/v-full/s.sock" "$(q 10 30)" "$(q 1 3)"
+    stop_pid "$DPID"
+    rec viewer.full.ratio_to_sampling "$(ratio "$(get viewer.full.kmemtop_ms_per_s)" "$(get viewer.fresh.daemon_ms_per_s)")"
+
+    say "6c. kmemtop --direct (it samples /proc itself): CPU per frame, idle CPU"
     n=$(q 3 21)
     # frames come one per sample: -d 0.5 is the shortest interval; N frames minus one frame
     read -r a b <<<"$(cpu_pair 1 "$BUILD/kmemtop --direct --batch -n $n -d 0.5 --width 200 --height 60" \
@@ -252,9 +324,9 @@ if want 6; then
     sleep 3
     kpid=$(pgrep -f -n "^$BUILD/kmemtop --direct$" || true)
     if [ -n "$kpid" ]; then
-        c0=$(proc_cpu_ms "$kpid")
+        c0=$(proc_run_ms "$kpid")
         sleep "$secs"
-        c1=$(proc_cpu_ms "$kpid")
+        c1=$(proc_run_ms "$kpid")
         rec viewer.idle_ms_per_s "$(awk -v a="$c0" -v b="$c1" -v s="$secs" 'BEGIN { printf "%.2f", (b - a) / s }')"
     fi
     tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
@@ -262,7 +334,6 @@ if want 6; then
 fi
 
 # ---- the table ---------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.3f", a / b }'; }
 verdict() {   # VALUE OP LIMIT
     awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
         if (v == "") { print "-"; exit }
@@ -348,7 +419,25 @@ if want 5; then
     row "5. ... after the query load of 4." "100 clients of history 3600" "$v" "-" "-"
 fi
 if want 6; then
-    row "6. kmemtop CPU per frame, 200x60" "direct mode, incl. sampling" "$(get viewer.frame_ms) ms" "-" "-"
-    row "6. kmemtop idle CPU, 1 s refresh" "ms of CPU per second" "$(get viewer.idle_ms_per_s)" "-" "-"
+    worst=$(awk '$1 ~ /^viewer\.frame\..*\.frame_us$/ && $2 > w { w = $2; k = $1 } END { if (k != "")
+        { sub(/^viewer\.frame\./, "", k); sub(/\.frame_us$/, "", k); printf "%.3f %s", w / 1000, k } }' "$RES")
+    read -r v k <<<"$worst"
+    row "6. kmemtop frame, 200x60, worst screen" "update+draw+present, ${k:-?}" "$(fmt "$v" "%s ms")" \
+        "< 1 (0.25)" "$(verdict "$v" "<=" 0.999)"
+    v=$(awk '$1 ~ /^viewer\.frame\..*\.full_us$/ && $2 > w { w = $2 } END { if (w) printf "%.3f", w / 1000 }' "$RES")
+    row "6. ... every row sent (first frame, resize)" "worst screen" "$(fmt "$v" "%s ms")" "< 1" \
+        "$(verdict "$v" "<=" 0.999)"
+    r=$(get viewer.fresh.ratio)
+    row "6. kmemtop idle / daemon, new daemon" \
+        "$(get viewer.fresh.kmemtop_ms_per_s) / $(get viewer.fresh.daemon_ms_per_s) ms/s" \
+        "$r" "<= 0.25" "$(verdict "$r" "<=" 0.25)"
+    r=$(get viewer.full.ratio_to_sampling)
+    row "6. ... full 10 min window / sampling" \
+        "$(get viewer.full.kmemtop_ms_per_s) / $(get viewer.fresh.daemon_ms_per_s) ms/s" \
+        "$r" "<= 0.25" "$(verdict "$r" "<=" 0.25)"
+    row "6. ... that daemon (sampling + growth)" "growth judged over 10 min every 10 s" \
+        "$(get viewer.full.daemon_ms_per_s) ms/s" "-" "-"
+    row "6. kmemtop --direct CPU per frame, 200x60" "incl. its sample of /proc" "$(get viewer.frame_ms) ms" "-" "-"
+    row "6. kmemtop --direct idle CPU, 1 s refresh" "ms of CPU per second" "$(get viewer.idle_ms_per_s)" "-" "-"
 fi
 echo "(all figures: $RES)"
