@@ -480,7 +480,7 @@ static int contrib_update(struct geval *ev, struct contrib *c, const struct ring
     return mark_dirty(ev, x);
 }
 
-/* Update the contributions of slot (all slots: recompute every contribution). */
+/* Take slot's entity in st (absent: gone) into the shares of its contributions. */
 static int slot_update(struct geval *ev, const struct ring_state *st, uint32_t slot)
 {
     struct ring_entity e;

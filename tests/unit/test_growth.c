@@ -674,22 +674,15 @@ static void check_against_plain(struct ring_reader *rd, uint64_t window_s, uint6
 
 static void test_incremental_equals_plain(void **state)
 {
-    struct ring_config cfg = { 4 << 20, 1 << 20, 0 };
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 0 };
     uint64_t start = 1700000000ull * 1000000000u, n = 3000;
-    struct sampler sm;
-    struct ring *r;
     struct ring_reader *rd;
-    char path[400], note[512], err[256];
+    char path[400], err[256];
 
     (void)state;
     /* a simulated idle machine: a few numbers change each second, vmalloc every fifth */
     snprintf(path, sizeof(path), "%s/idle.ring", tmpdir);
-    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
-    assert_int_equal(sampler_read_all(&sm), 0);
-    assert_int_equal(ring_open(&r, path, &cfg, note, sizeof(note)), 0);
-    assert_int_equal(ring_fill_idle(r, &sm, n, start, 11), 0);
-    ring_close(r);
-    sampler_fini(&sm);
+    test_idle_ring(path, &cfg, n, start, 11);
     assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
     check_against_plain(rd, 600, start + (n - 1) * 1000000000u);
     check_against_plain(rd, 1777, start + (n - 500) * 1000000000u);

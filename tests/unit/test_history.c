@@ -353,17 +353,9 @@ static void test_tier_choice(void **state)
 /* A ring of an idle machine: n seconds from start, every source (vmallocinfo every fifth). */
 static void idle_ring(const char *path, uint64_t n, uint64_t start)
 {
-    struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
-    char note[256];
-    struct sampler sm;
-    struct ring *r;
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
 
-    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
-    assert_int_equal(sampler_read_all(&sm), 0);
-    assert_int_equal(ring_open(&r, path, &cfg, note, sizeof(note)), 0);
-    assert_int_equal(ring_fill_idle(r, &sm, n, start, 5), 0);
-    ring_close(r);
-    sampler_fini(&sm);
+    test_idle_ring(path, &cfg, n, start, 5);
 }
 
 /* history_next in parts of max points, concatenated, is history_query's answer. */

@@ -23,12 +23,7 @@ static void vm_equal(const struct vmalloc_info *a, const struct vmalloc_info *b)
         assert_string_equal(x->caller, y->caller);
         assert_string_equal(x->module, y->module);
         assert_int_equal(x->type, y->type);
-        assert_int_equal(x->flags, y->flags);
-        assert_int_equal(x->areas, y->areas);
-        assert_int_equal(x->bytes, y->bytes);
-        assert_int_equal(x->pages, y->pages);
-        assert_int_equal(x->node_mask, y->node_mask);
-        assert_memory_equal(x->nodes, y->nodes, sizeof(x->nodes));
+        assert_vmalloc_counts_equal(x, y);
     }
     assert_memory_equal(a->types, b->types, sizeof(a->types));
     assert_memory_equal(&a->unpurged, &b->unpurged, sizeof(a->unpurged));

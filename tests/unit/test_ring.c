@@ -122,12 +122,7 @@ static void assert_sampler_equal(const struct sampler *a, const struct sampler *
             fail_msg("vmalloc row %s [%s] missing", x->caller, x->module);
             return;
         }
-        assert_int_equal(x->flags, y->flags);
-        assert_int_equal(x->areas, y->areas);
-        assert_int_equal(x->bytes, y->bytes);
-        assert_int_equal(x->pages, y->pages);
-        assert_int_equal(x->node_mask, y->node_mask);
-        assert_memory_equal(x->nodes, y->nodes, sizeof(x->nodes));
+        assert_vmalloc_counts_equal(x, y);
     }
     assert_memory_equal(a->vmalloc.types, b->vmalloc.types, sizeof(a->vmalloc.types));
     assert_int_equal(a->vmalloc.unpurged.areas, b->vmalloc.unpurged.areas);

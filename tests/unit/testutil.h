@@ -18,7 +18,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "ring.h"
 #include "slab.h"
+#include "vmalloc.h"
 
 /* Read a whole fixture file; fails the test if it cannot. Caller frees. */
 static inline char *fixture_read(const char *path, size_t *len)
@@ -68,6 +70,33 @@ static inline void test_tmpdir_remove(const char *dir)
 }
 
 /* Every counted field of two slab caches (not the name) is equal. */
+/* The counts of two vmalloc rows of the same caller (what every parse must agree on). */
+static inline void assert_vmalloc_counts_equal(const struct vmalloc_row *x, const struct vmalloc_row *y)
+{
+    assert_int_equal(x->flags, y->flags);
+    assert_int_equal(x->areas, y->areas);
+    assert_int_equal(x->bytes, y->bytes);
+    assert_int_equal(x->pages, y->pages);
+    assert_int_equal(x->node_mask, y->node_mask);
+    assert_memory_equal(x->nodes, y->nodes, sizeof(x->nodes));
+}
+
+/* A ring at path holding n simulated idle seconds from start (ring_fill_idle) on the idle fixture. */
+static inline void test_idle_ring(const char *path, const struct ring_config *cfg, uint64_t n,
+                                  uint64_t start, uint32_t seed)
+{
+    char note[512];
+    struct sampler sm;
+    struct ring *r;
+
+    assert_int_equal(sampler_init(&sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(&sm), 0);
+    assert_int_equal(ring_open(&r, path, cfg, note, sizeof(note)), 0);
+    assert_int_equal(ring_fill_idle(r, &sm, n, start, seed), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+}
+
 static inline void assert_slab_fields_equal(const struct slab_cache *x, const struct slab_cache *y)
 {
     assert_int_equal(x->active_objs, y->active_objs);
