@@ -103,11 +103,14 @@ static int fill(struct kmw_conn *c)
         c->buf = nb;
         c->cap = ncap;
     }
-    r = poll(&pfd, 1, c->timeout_ms);
-    if (r == 0)
-        return -ETIMEDOUT;
-    if (r < 0)
-        return errno == EINTR ? 0 : -errno;
+    /* Timeout 0 (the caller polls): a receive that would wait says so, one call instead of two. */
+    if (c->timeout_ms != 0) {
+        r = poll(&pfd, 1, c->timeout_ms);
+        if (r == 0)
+            return -ETIMEDOUT;
+        if (r < 0)
+            return errno == EINTR ? 0 : -errno;
+    }
     iov.iov_base = c->buf + c->len;
     iov.iov_len = c->cap - c->len - 1;
     memset(&mh, 0, sizeof(mh));
@@ -115,9 +118,12 @@ static int fill(struct kmw_conn *c)
     mh.msg_iovlen = 1;
     mh.msg_control = cbuf;
     mh.msg_controllen = sizeof(cbuf);
-    n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
-    if (n < 0)
+    n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | (c->timeout_ms == 0 ? MSG_DONTWAIT : 0));
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return -ETIMEDOUT;
         return errno == EINTR ? 0 : -errno;
+    }
     if (n == 0)
         return -ECONNRESET;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {

@@ -14,7 +14,7 @@ struct kmw_conn {
     size_t len, cap;
     size_t consumed;   /* bytes of the line handed out last, dropped on the next read */
     int passed_fd;     /* a descriptor received with the last reply, or -1 */
-    int timeout_ms;
+    int timeout_ms;    /* of a read: -1 none, 0 never wait (-ETIMEDOUT when no line is there) */
 };
 
 /*

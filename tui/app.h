@@ -171,6 +171,7 @@ struct app {
     size_t nzones, zones_cap;
     struct panel p_meminfo, p_suspects, p_growers, p_kmalloc, p_caches, p_vmtypes, p_vmcallers;
     struct panel p_zones;
+    unsigned tables_stale;          /* tables.c: rows and panels not rebuilt since the view changed */
 
     /* view (keys.c) */
     enum screen_id screen;

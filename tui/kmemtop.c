@@ -252,9 +252,15 @@ static int run_interactive(struct app *a, const struct opts *o)
         }
         if (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL))
             break; /* the terminal went away */
+        /*
+         * Keys when the terminal has input, and after a signal or a timeout (r == 0): ui_getkey
+         * reports a resize or a resumption then.  Not on a new sample alone: that was a poll
+         * of the terminal every second for nothing.
+         */
+        if (r == 0 || (pfd[1].revents & POLLIN))
+            while ((key = ui_getkey()) != UI_KEY_NONE)
+                flags |= keys_dispatch(a, key);
         pfd[1].revents = 0;
-        while ((key = ui_getkey()) != UI_KEY_NONE)
-            flags |= keys_dispatch(a, key);
         if (flags & KEYS_QUIT)
             break;
         if (flags & KEYS_REDRAW)

@@ -66,18 +66,10 @@ void screens_fini(struct app *a)
 
 int screens_update(struct app *a)
 {
-    int r;
-
     /* First the leak suspects (judged only when due): the rows carry their marks. */
     suspects_update(&a->sus, source_history(&a->src), a->src.rd_gen, a->view ? a->cursor_ns : 0,
                     a->window_ns / 1000000000u, a->live);
-    r = tables_update(a);
-
-    if (r < 0) {
-        snprintf(a->msg, sizeof(a->msg), "out of memory: some rows are missing");
-        a->msg_error = true;
-    }
-    return r;
+    return tables_update(a);
 }
 
 struct panel *screens_focus(struct app *a)

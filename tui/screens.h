@@ -4,10 +4,12 @@
  * drawn into a canvas.  The same code draws the curses screen and the
  * --batch text frames.
  *
- * screens_update() rebuilds the rows from the displayed record (app.view)
- * and refreshes the panels, which keep the cursor on its row by name.  It is
- * called by the time line whenever the record or the trend changes, never
- * while drawing, so drawing a frame allocates nothing.
+ * screens_update() rebuilds the rows of the screen on view from the displayed
+ * record (app.view) and refreshes its panels, which keep the cursor on its
+ * row by name; it is called by the time line whenever the record or the trend
+ * changes.  The other screens' rows are rebuilt when one is next shown or
+ * asked for its panel (tables.c), so a frame of an unchanged screen
+ * allocates nothing.
  */
 #ifndef KMW_TUI_SCREENS_H
 #define KMW_TUI_SCREENS_H
@@ -27,7 +29,7 @@ unsigned screens_sources(enum screen_id s);
 void screens_init(struct app *a);
 void screens_fini(struct app *a);
 
-/* The view or the trend changed: rebuild the rows.  0 or -ENOMEM (said on the status line). */
+/* The view or the trend changed: rebuild the shown rows.  0 or -ENOMEM (said on the status line). */
 int screens_update(struct app *a);
 
 /* Why source s has no data in the displayed record: the reader's error, "no sample of it yet", ... */
