@@ -125,8 +125,13 @@ struct extract_plan {
     bool ok;
     uint64_t gen;               /* the ring state generation of that record */
     uint64_t shape[6];          /* and what else decides the series */
-    long *idx;
+    long *idx;                  /* the slab caches' series first, in the sampler's order */
     size_t n, cap;
+    /*
+     * The sampler the last extraction described (NULL: none, or the plan is not
+     * whole): its series are idx[].  Its callers refill a sampler only to extract it.
+     */
+    const struct sampler *of;
 };
 
 struct app {

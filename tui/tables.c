@@ -944,7 +944,7 @@ static int update_caches(struct app *a)
         return -ENOMEM;
     for (size_t i = 0; i < si->n; i++) {
         a->caches[i].cache = i;
-        a->caches[i].series = trend_find(&a->tr, TK_SLAB, si->caches[i].name);
+        a->caches[i].series = timeline_slab_series(a, i);
         a->caches[i].suspect = suspects_find(&a->sus, "slab", si->caches[i].name, NULL) != NULL;
     }
     a->ncaches = si->n;

@@ -203,6 +203,18 @@ static void extract_plan(struct trend *h, const struct sampler *sm, struct extra
     /* A record that set other series than the plan says cannot be: forget the plan then. */
     if (plan && x.replay && x.i != plan->n)
         plan->ok = false;
+    if (plan)
+        plan->of = plan->ok ? sm : NULL;
+}
+
+long timeline_slab_series(const struct app *a, size_t i)
+{
+    const struct extract_plan *p = &a->xplan;
+
+    if (p->of && p->of == a->view && sampler_valid(a->view, SRC_SLABINFO) && i < a->view->slab.n &&
+        i < p->n)
+        return p->idx[i];
+    return trend_find(&a->tr, TK_SLAB, a->view->slab.caches[i].name);
 }
 
 static void extract(struct trend *h, const struct sampler *sm)
@@ -374,6 +386,7 @@ void timeline_reload(struct app *a)
 
     /* generations count per reader, and this may be a new one */
     a->xplan.ok = false;
+    a->xplan.of = NULL;
 
     if (!rd) {
         reload_without_history(a);

@@ -52,6 +52,12 @@ void timeline_mark(struct app *a);
 /* z: freeze the view, or follow the newest record again. */
 void timeline_pause(struct app *a, bool paused);
 
+/*
+ * The TK_SLAB series of the view's cache i: from where the last record's values
+ * went when that record is the view (no name to look up), else by name.
+ */
+long timeline_slab_series(const struct app *a, size_t i);
+
 /* Series names shared with the screens. */
 void timeline_kmalloc_label(uint64_t size, char *buf, size_t n);  /* "96", "1k", "2M" */
 void timeline_vmalloc_name(const struct vmalloc_row *r, char *buf, size_t n); /* "f [mod]" */
