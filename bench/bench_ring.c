@@ -13,6 +13,15 @@
  *                              the newest record (what the daemon's "history"
  *                              command costs before the reply is written):
  *                              median of RUNS (default 41) timed calls.
+ *   bench_ring tables FILE N [RUNS]
+ *                              ring_state_to_sampler over the last N seconds
+ *                              of the full tier (kmemtop following its
+ *                              daemon): into one sampler, so each record
+ *                              updates the tables of the one before in place,
+ *                              and into two samplers in turn, so each one
+ *                              sees every other record and rebuilds every
+ *                              table; ns per record of each, median of RUNS
+ *                              (default 5) walks.
  *
  * Output: "key value" lines for bench/run.sh, prefixed by --label.
  */
@@ -157,6 +166,83 @@ static int query(const char *label, char **argv, int runs)
     return r < 0;
 }
 
+struct tables_ctx {
+    struct sampler *sm[2];
+    unsigned nsm;          /* 1: in place; 2: in turn, always the rebuild */
+    uint64_t records, ns;
+    int err;
+};
+
+static int tables_cb(const struct ring_state *st, void *arg)
+{
+    struct tables_ctx *c = arg;
+    struct sampler *sm = c->sm[c->records % c->nsm];
+    uint64_t t0 = util_mono_ns();
+    int r = ring_state_to_sampler(st, sm);
+
+    c->ns += util_mono_ns() - t0;
+    c->records++;
+    if (r < 0)
+        c->err = r;
+    return r < 0;
+}
+
+static int tables(const char *label, const char *path, uint64_t secs, int runs)
+{
+    struct ring_reader *rd;
+    struct ring_tier_info ti;
+    struct sampler sm[3];
+    double *per[2] = { calloc((size_t)runs, sizeof(double)), calloc((size_t)runs, sizeof(double)) };
+    uint64_t from, records = 0, updates = 0;
+    char err[256];
+    int r = ring_reader_open_path(&rd, path, err, sizeof(err));
+
+    if (r < 0 || !per[0] || !per[1] || runs < 1) {
+        fprintf(stderr, "bench_ring: %s: %s\n", path, r < 0 ? err : "out of memory");
+        free(per[0]);
+        free(per[1]);
+        return 1;
+    }
+    ring_reader_tier_info(rd, RING_FULL, &ti);
+    from = ti.newest_wall_ns > secs * 1000000000ull ? ti.newest_wall_ns - secs * 1000000000ull : 0;
+    for (int i = 0; i < 3; i++)
+        ring_sampler_init(&sm[i]);
+    for (int i = 0; i < runs && r == 0; i++) {
+        for (int m = 0; m < 2 && r == 0; m++) {
+            struct tables_ctx c = { { &sm[m ? 1 : 0], &sm[2] }, m ? 2u : 1u, 0, 0, 0 };
+            uint64_t u0 = sm[0].ring_fill.updates;
+
+            r = ring_reader_walk(rd, RING_FULL, from, 0, tables_cb, &c);
+            if (c.err)
+                r = c.err;
+            if (!c.records)
+                r = -ENOENT;
+            per[m][i] = (double)c.ns / (double)(c.records ? c.records : 1);
+            records = c.records;
+            if (!m)
+                updates = sm[0].ring_fill.updates - u0;
+        }
+    }
+    if (r == 0) {
+        qsort(per[0], (size_t)runs, sizeof(double), cmp_double);
+        qsort(per[1], (size_t)runs, sizeof(double), cmp_double);
+        printf("%s.records %llu\n", label, (unsigned long long)records);
+        printf("%s.in_place_records %llu\n", label, (unsigned long long)updates);
+        printf("%s.in_place_ns %.0f\n", label, per[0][runs / 2]);
+        printf("%s.rebuild_ns %.0f\n", label, per[1][runs / 2]);
+        printf("%s.slab_caches %zu\n", label, sm[0].slab.n);
+        printf("%s.vmalloc_rows %zu\n", label, sm[0].vmalloc.n);
+    } else {
+        fprintf(stderr, "bench_ring: %s: %s\n", path, strerror(-r));
+    }
+    for (int i = 0; i < 3; i++)
+        sampler_fini(&sm[i]);
+    free(per[0]);
+    free(per[1]);
+    ring_reader_close(rd);
+    return r < 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *label = "ring";
@@ -172,7 +258,9 @@ int main(int argc, char **argv)
         return stats(label, argv[2]);
     if ((argc == 7 || argc == 8) && strcmp(argv[1], "query") == 0)
         return query(label, argv + 2, argc == 8 ? atoi(argv[7]) : 41);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "tables") == 0)
+        return tables(label, argv[2], strtoull(argv[3], NULL, 10), argc == 5 ? atoi(argv[4]) : 5);
     fprintf(stderr, "Usage: bench_ring [--label L] fill DIR DAYS | stats FILE |\n"
-                    "       query FILE KIND NAME FIELD SECONDS [RUNS]\n");
+                    "       query FILE KIND NAME FIELD SECONDS [RUNS] | tables FILE N [RUNS]\n");
     return 2;
 }

@@ -340,6 +340,12 @@ struct sent {
 };
 
 struct ring_state_priv {
+    /*
+     * Unique for the life of the process (state_ids): ring_state_to_sampler
+     * recognises the state it filled a sampler from by it, and an address
+     * could be that of a state freed since and another one allocated there.
+     */
+    uint64_t id;
     uint32_t nslots;
     uint32_t hi; /* 1 + highest slot ever present */
     struct sent *e;
@@ -373,11 +379,15 @@ struct dec_ctx {
     void *arg;
 };
 
+/* The last ring_state_priv.id handed out; 0 is never one. */
+static uint64_t state_ids;
+
 static int sstate_init(struct sstate *s, enum ring_tier t, uint32_t nslots)
 {
     memset(s, 0, sizeof(*s));
     s->pub.tier = t;
     s->pub.priv = &s->pv;
+    s->pv.id = __atomic_add_fetch(&state_ids, 1, __ATOMIC_RELAXED);
     s->pv.nslots = nslots;
     s->pv.e = calloc(nslots, sizeof(*s->pv.e));
     return s->pv.e ? 0 : -ENOMEM;
@@ -3840,15 +3850,133 @@ static void sum_add(struct vmalloc_sum *s, uint64_t areas, uint64_t bytes, uint6
     s->pages = add_sat(s->pages, pages);
 }
 
-int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
+/*
+ * One row of each kind from its entity.  The full rebuild and the update in
+ * place both use these, so that a row rewritten in place is byte for byte
+ * the row a rebuild writes.
+ */
+static void row_slab(struct slab_cache *c, const struct sent *x, uint64_t page_size)
+{
+    const uint64_t *v = x->v;
+    size_t kl = x->keylen < SLAB_NAME_MAX - 1 ? x->keylen : SLAB_NAME_MAX - 1;
+
+    memset(c, 0, sizeof(*c));
+    memcpy(c->name, x->key, kl);
+    c->active_objs = v[SF_SLAB_ACTIVE_OBJS];
+    c->num_objs = v[SF_SLAB_NUM_OBJS];
+    c->objsize = v[SF_SLAB_OBJSIZE];
+    c->objperslab = v[SF_SLAB_OBJPERSLAB];
+    c->pagesperslab = v[SF_SLAB_PAGESPERSLAB];
+    c->limit = v[SF_SLAB_LIMIT];
+    c->batchcount = v[SF_SLAB_BATCHCOUNT];
+    c->sharedfactor = v[SF_SLAB_SHAREDFACTOR];
+    c->active_slabs = v[SF_SLAB_ACTIVE_SLABS];
+    c->num_slabs = v[SF_SLAB_NUM_SLABS];
+    c->sharedavail = v[SF_SLAB_SHAREDAVAIL];
+    c->bytes_total = mul_sat(mul_sat(c->num_slabs, c->pagesperslab), page_size);
+    c->bytes_active = mul_sat(c->active_objs, c->objsize);
+}
+
+static void row_slabinfo(struct slab_info *si, const struct sent *x)
+{
+    si->version_major = (unsigned)x->v[SF_SLABINFO_MAJOR];
+    si->version_minor = (unsigned)x->v[SF_SLABINFO_MINOR];
+    si->statistics = x->v[SF_SLABINFO_STATISTICS] != 0;
+}
+
+/* false (row untouched) for a malformed key: such an entity has no row. */
+static bool row_vmalloc(struct vmalloc_row *row, const struct sent *x)
+{
+    const uint64_t *v = x->v;
+    const char *caller, *module;
+    enum vmalloc_type type;
+
+    if (!series_key_vmalloc_split(x->key, x->keylen, &caller, &module, &type))
+        return false;
+    memset(row, 0, sizeof(*row));
+    memcpy(row->caller, caller, strlen(caller) + 1);
+    memcpy(row->module, module, strlen(module) + 1);
+    row->type = type;
+    row->flags = (unsigned)v[SF_VM_FLAGS];
+    row->areas = v[SF_VM_AREAS];
+    row->bytes = v[SF_VM_BYTES];
+    row->pages = v[SF_VM_PAGES];
+    for (unsigned nd = 0; nd < VMALLOC_MAX_NODES; nd++) {
+        if (series_fm_has(x->fm, SF_VM_NODE0 + nd)) {
+            row->nodes[nd] = v[SF_VM_NODE0 + nd];
+            row->node_mask |= 1ull << nd;
+        }
+    }
+    return true;
+}
+
+/* The type sums and the total, from the rows (saturating: the order does not matter). */
+static void vmalloc_sums(struct vmalloc_info *vi)
+{
+    memset(vi->types, 0, sizeof(vi->types));
+    memset(&vi->total, 0, sizeof(vi->total));
+    for (size_t i = 0; i < vi->n; i++) {
+        const struct vmalloc_row *row = &vi->rows[i];
+        sum_add(&vi->types[row->type], row->areas, row->bytes, row->pages);
+        sum_add(&vi->total, row->areas, row->bytes, row->pages);
+    }
+}
+
+/* false for a malformed key (no row); *orders = one past the highest order with a value. */
+static bool row_buddy(struct buddy_zone *z, const struct sent *x, unsigned *orders)
+{
+    unsigned n = 0;
+
+    memset(z, 0, sizeof(*z));
+    if (!series_key_buddy_split(x->key, x->keylen, &z->node, z->zone, sizeof(z->zone)))
+        return false;
+    for (unsigned o = 0; o < BUDDY_MAX_ORDERS; o++) {
+        if (series_fm_has(x->fm, o)) {
+            z->free[o] = x->v[o];
+            n = o + 1;
+        }
+    }
+    z->free_pages = series_buddy_free_pages(z->free, n);
+    for (unsigned o = 0; o < n; o++)
+        z->unusable[o] = series_buddy_unusable(z->free, n, o);
+    *orders = n;
+    return true;
+}
+
+static void row_meminfo(struct meminfo *mi, const struct sent *x)
+{
+    for (unsigned f = 0; f < MEMINFO_NKEYS; f++) {
+        if (series_fm_has(x->fm, f)) {
+            enum meminfo_key k = series_meminfo_key(f);
+            mi->value[k] = x->v[f];
+            mi->present |= 1u << k;
+        }
+    }
+}
+
+#define FILL_NO_ROW UINT32_MAX
+_Static_assert(BUDDY_MAX_ORDERS <= UINT8_MAX, "sampler_ring_fill.zone_orders holds an order count");
+
+/*
+ * Every table from scratch.  On the way, sm->ring_fill learns which row each
+ * slot went to, and on success remembers the record, so that the record
+ * after it can go through fill_update.  Without room for that map the
+ * tables are still built; only the next record is built from scratch too.
+ */
+static int fill_full(const struct ring_state *st, struct sampler *sm)
 {
     const struct ring_state_priv *pv = st->priv;
+    struct sampler_ring_fill *f = &sm->ring_fill;
     struct slab_info *si = &sm->slab;
     struct vmalloc_info *vi = &sm->vmalloc;
     struct buddy_info *bi = &sm->buddy;
-    size_t ns = 0, nv = 0, nb = 0;
+    size_t ns = 0, nv = 0, nb = 0, nsingle[SK_NKINDS] = { 0 };
+    bool map;
     void *arr;
+    int r;
 
+    /* until every table is this state's */
+    f->state_id = 0;
     for (uint32_t i = 0; i < pv->hi; i++) {
         if (!sent_listed(&pv->e[i]))
             continue;
@@ -3868,14 +3996,20 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
     if (nb && array_reserve(&arr, &bi->cap, nb, sizeof(*bi->zones)) < 0)
         return -ENOMEM;
     bi->zones = arr;
+    arr = f->row;
+    map = !pv->hi || array_reserve(&arr, &f->row_cap, pv->hi, sizeof(*f->row)) == 0;
+    f->row = arr;
+    arr = f->zone_orders;
+    map = map && (!nb || array_reserve(&arr, &f->zone_cap, nb, sizeof(*f->zone_orders)) == 0);
+    f->zone_orders = arr;
+    if (map && pv->hi)
+        memset(f->row, 0xff, pv->hi * sizeof(*f->row)); /* FILL_NO_ROW */
 
     si->n = 0;
     si->version_major = si->version_minor = 0;
     si->statistics = 0;
     vi->n = 0;
-    memset(vi->types, 0, sizeof(vi->types));
     memset(&vi->unpurged, 0, sizeof(vi->unpurged));
-    memset(&vi->total, 0, sizeof(vi->total));
     if (vi->hash)
         memset(vi->hash, 0, vi->hcap * sizeof(*vi->hash)); /* rows here are not indexed */
     bi->n = 0;
@@ -3884,101 +4018,179 @@ int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
 
     for (uint32_t i = 0; i < pv->hi; i++) {
         const struct sent *x = &pv->e[i];
-        const uint64_t *v = x->v;
+        uint32_t row = FILL_NO_ROW;
+        unsigned orders;
 
         if (!sent_listed(x))
             continue;
         switch (x->kind) {
-        case SK_SLAB: {
-            struct slab_cache *c = &si->caches[si->n++];
-            size_t kl = x->keylen < SLAB_NAME_MAX - 1 ? x->keylen : SLAB_NAME_MAX - 1;
-            memset(c, 0, sizeof(*c));
-            memcpy(c->name, x->key, kl);
-            c->active_objs = v[SF_SLAB_ACTIVE_OBJS];
-            c->num_objs = v[SF_SLAB_NUM_OBJS];
-            c->objsize = v[SF_SLAB_OBJSIZE];
-            c->objperslab = v[SF_SLAB_OBJPERSLAB];
-            c->pagesperslab = v[SF_SLAB_PAGESPERSLAB];
-            c->limit = v[SF_SLAB_LIMIT];
-            c->batchcount = v[SF_SLAB_BATCHCOUNT];
-            c->sharedfactor = v[SF_SLAB_SHAREDFACTOR];
-            c->active_slabs = v[SF_SLAB_ACTIVE_SLABS];
-            c->num_slabs = v[SF_SLAB_NUM_SLABS];
-            c->sharedavail = v[SF_SLAB_SHAREDAVAIL];
-            c->bytes_total = mul_sat(mul_sat(c->num_slabs, c->pagesperslab), st->page_size);
-            c->bytes_active = mul_sat(c->active_objs, c->objsize);
+        case SK_SLAB:
+            row_slab(&si->caches[si->n], x, st->page_size);
+            row = (uint32_t)si->n++;
             break;
-        }
         case SK_SLABINFO:
-            si->version_major = (unsigned)v[SF_SLABINFO_MAJOR];
-            si->version_minor = (unsigned)v[SF_SLABINFO_MINOR];
-            si->statistics = v[SF_SLABINFO_STATISTICS] != 0;
+            row_slabinfo(si, x);
             break;
-        case SK_VMALLOC: {
-            struct vmalloc_row *row = &vi->rows[vi->n];
-            const char *caller, *module;
-            enum vmalloc_type type;
-            if (!series_key_vmalloc_split(x->key, x->keylen, &caller, &module, &type))
-                break;
-            memset(row, 0, sizeof(*row));
-            memcpy(row->caller, caller, strlen(caller) + 1);
-            memcpy(row->module, module, strlen(module) + 1);
-            row->type = type;
-            row->flags = (unsigned)v[SF_VM_FLAGS];
-            row->areas = v[SF_VM_AREAS];
-            row->bytes = v[SF_VM_BYTES];
-            row->pages = v[SF_VM_PAGES];
-            for (unsigned nd = 0; nd < VMALLOC_MAX_NODES; nd++) {
-                if (series_fm_has(x->fm, SF_VM_NODE0 + nd)) {
-                    row->nodes[nd] = v[SF_VM_NODE0 + nd];
-                    row->node_mask |= 1ull << nd;
-                }
-            }
-            sum_add(&vi->types[type], row->areas, row->bytes, row->pages);
-            sum_add(&vi->total, row->areas, row->bytes, row->pages);
-            vi->n++;
+        case SK_VMALLOC:
+            if (row_vmalloc(&vi->rows[vi->n], x))
+                row = (uint32_t)vi->n++;
             break;
-        }
         case SK_VMUNPURGED:
-            vi->unpurged.areas = v[SF_UNPURGED_AREAS];
-            vi->unpurged.bytes = v[SF_UNPURGED_BYTES];
+            vi->unpurged.areas = x->v[SF_UNPURGED_AREAS];
+            vi->unpurged.bytes = x->v[SF_UNPURGED_BYTES];
             break;
-        case SK_BUDDY: {
-            struct buddy_zone *z = &bi->zones[bi->n];
-            unsigned orders = 0;
-            memset(z, 0, sizeof(*z));
-            if (!series_key_buddy_split(x->key, x->keylen, &z->node, z->zone, sizeof(z->zone)))
+        case SK_BUDDY:
+            if (!row_buddy(&bi->zones[bi->n], x, &orders))
                 break;
-            for (unsigned o = 0; o < BUDDY_MAX_ORDERS; o++) {
-                if (series_fm_has(x->fm, o)) {
-                    z->free[o] = v[o];
-                    orders = o + 1;
-                }
-            }
-            z->free_pages = series_buddy_free_pages(z->free, orders);
-            for (unsigned o = 0; o < orders; o++)
-                z->unusable[o] = series_buddy_unusable(z->free, orders, o);
             if (orders > bi->orders)
                 bi->orders = orders;
-            bi->n++;
+            if (map)
+                f->zone_orders[bi->n] = (uint8_t)orders;
+            row = (uint32_t)bi->n++;
+            break;
+        case SK_MEMINFO:
+            row_meminfo(&sm->meminfo, x);
+            break;
+        default:
             break;
         }
+        if (x->kind < SK_NKINDS)
+            nsingle[x->kind]++;
+        if (map)
+            f->row[i] = row;
+    }
+    vmalloc_sums(vi);
+    sm->page_size = st->page_size;
+    sm->valid = st->have_mask & SRC_ALL;
+    r = kmalloc_build(si, &sm->kmalloc);
+    if (r < 0)
+        return r;
+    /*
+     * Two entities of a kind that has one (only a damaged file could have
+     * them) add up in the tables above: not worth updating in place.
+     */
+    if (map && nsingle[SK_SLABINFO] <= 1 && nsingle[SK_VMUNPURGED] <= 1 &&
+        nsingle[SK_MEMINFO] <= 1 && pv->id) {
+        f->state_id = pv->id;
+        f->tier = (int)st->tier;
+        f->seq = st->seq;
+        f->gen = st->gen;
+        f->page_size = st->page_size;
+        f->nrow = pv->hi;
+    }
+    return 0;
+}
+
+/*
+ * sm holds the tables of the record before st's, from the same state and
+ * with the same entities (ring_state_to_sampler checked): rewrite the rows
+ * of the slots st's record touched and what is derived from them.  1 when
+ * done, 0 when something does not add up (the full rebuild then starts
+ * over; rows rewritten so far do not matter), negative errno.
+ */
+static int fill_update(const struct ring_state *st, struct sampler *sm)
+{
+    const struct ring_state_priv *pv = st->priv;
+    struct sampler_ring_fill *f = &sm->ring_fill;
+    struct slab_info *si = &sm->slab;
+    struct vmalloc_info *vi = &sm->vmalloc;
+    struct buddy_info *bi = &sm->buddy;
+    bool slab = false, vmalloc = false, buddy = false;
+    const uint32_t *slots;
+    size_t nt = ring_state_touched(st, &slots);
+
+    for (size_t i = 0; i < nt; i++) {
+        unsigned slot = slots[i], orders;
+        const struct sent *x;
+        uint32_t row;
+
+        /* a slot that appeared or went away would have moved gen */
+        if (slot >= f->nrow || !sent_listed(&pv->e[slot]))
+            return 0;
+        x = &pv->e[slot];
+        row = f->row[slot];
+        switch (x->kind) {
+        case SK_SLAB:
+            if (row >= si->n)
+                return 0;
+            row_slab(&si->caches[row], x, st->page_size);
+            slab = true;
+            break;
+        case SK_SLABINFO:
+            row_slabinfo(si, x);
+            break;
+        case SK_VMALLOC:
+            if (row == FILL_NO_ROW)
+                break; /* a malformed key: no row in a rebuild either */
+            if (row >= vi->n || !row_vmalloc(&vi->rows[row], x))
+                return 0;
+            vmalloc = true;
+            break;
+        case SK_VMUNPURGED:
+            vi->unpurged.areas = x->v[SF_UNPURGED_AREAS];
+            vi->unpurged.bytes = x->v[SF_UNPURGED_BYTES];
+            break;
+        case SK_BUDDY:
+            if (row == FILL_NO_ROW)
+                break;
+            if (row >= bi->n || !row_buddy(&bi->zones[row], x, &orders))
+                return 0;
+            f->zone_orders[row] = (uint8_t)orders;
+            buddy = true;
+            break;
         case SK_MEMINFO:
-            for (unsigned f = 0; f < MEMINFO_NKEYS; f++) {
-                if (series_fm_has(x->fm, f)) {
-                    enum meminfo_key k = series_meminfo_key(f);
-                    sm->meminfo.value[k] = v[f];
-                    sm->meminfo.present |= 1u << k;
-                }
-            }
+            memset(&sm->meminfo, 0, sizeof(sm->meminfo));
+            row_meminfo(&sm->meminfo, x);
             break;
         default:
             break;
         }
     }
+    if (vmalloc)
+        vmalloc_sums(vi);
+    if (buddy) {
+        bi->orders = 0;
+        for (size_t z = 0; z < bi->n; z++)
+            if (f->zone_orders[z] > bi->orders)
+                bi->orders = f->zone_orders[z];
+    }
     sm->page_size = st->page_size;
     sm->valid = st->have_mask & SRC_ALL;
-    return kmalloc_build(si, &sm->kmalloc);
+    if (slab) {
+        /* names and their order are those of the last build: only the sums again */
+        int r = kmalloc_refresh(si, &sm->kmalloc);
+        if (r < 0) {
+            f->state_id = 0;
+            return r;
+        }
+    }
+    f->seq = st->seq;
+    return 1;
+}
+
+int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm)
+{
+    const struct sampler_ring_fill *f = &sm->ring_fill;
+
+    /*
+     * Following a ring one record at a time (kmemtop on its daemon), a
+     * record changes a handful of the few hundred entities: rewriting only
+     * those rows is what keeps an idle kmemtop idle.  That is exact when sm
+     * holds the tables of the record just before st's, decoded into the
+     * same state (the id is never reused) with the same set of entities
+     * (gen: it also moves when a walk starts over).
+     */
+    if (f->state_id && f->state_id == st->priv->id && f->tier == (int)st->tier &&
+        f->gen == st->gen && st->seq == ring_seq_next(f->seq) &&
+        f->page_size == st->page_size && f->nrow == st->priv->hi) {
+        int r = fill_update(st, sm);
+        if (r != 0) {
+            sm->ring_fill.updates += r > 0;
+            return r < 0 ? r : 0;
+        }
+    }
+    sm->ring_fill.rebuilds++;
+    return fill_full(st, sm);
 }
 
 static int read_u64_file(const char *path, uint64_t *out)

@@ -295,6 +295,15 @@ int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t fro
  * storage is reused.  Tables list entities in entity-slot order, which is the
  * order of first appearance on a machine whose set of caches does not change.
  * Coarse states give the minute's last values.  0 or -ENOMEM.
+ *
+ * When sm was last filled by this function from the record just before
+ * st's, in the same walk state of the same reader and with the same set of
+ * entities (st->gen), only the rows of the slots ring_state_touched() lists
+ * are rewritten, with what derives from them (vmalloc sums, buddy orders,
+ * the kmalloc table's sums); otherwise every table is rebuilt.  The result
+ * is the same either way.  So, as with sampler_read, the tables belong to
+ * sm: read them, never write into them between calls (a caller that fills
+ * them from elsewhere must ring_sampler_init again; sampler_read is fine).
  */
 int ring_state_to_sampler(const struct ring_state *st, struct sampler *sm);
 /* An empty sampler with every source closed, for ring_state_to_sampler; free with sampler_fini. */

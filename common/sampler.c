@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -124,6 +125,7 @@ int sampler_read(struct sampler *sm, enum src_id s)
         return -EINVAL;
     src = &sm->src[s];
     sm->valid &= ~SRC_BIT(s);
+    sm->ring_fill.state_id = 0; /* the tables stop being a ring state's */
     /* until this read parses, the struct is not the parse of what the procfile holds */
     {
         bool base = src->parsed;
@@ -186,4 +188,7 @@ void sampler_fini(struct sampler *sm)
     kmalloc_table_free(&sm->kmalloc);
     vmalloc_info_free(&sm->vmalloc);
     buddy_info_free(&sm->buddy);
+    free(sm->ring_fill.row);
+    free(sm->ring_fill.zone_orders);
+    memset(&sm->ring_fill, 0, sizeof(sm->ring_fill));
 }

@@ -53,6 +53,26 @@ struct source {
     uint64_t failures;    /* failed reads */
 };
 
+/*
+ * Private to ring_state_to_sampler (common/ring.c): the ring record the
+ * tables were last filled from and where each entity slot's row is, so that
+ * the record after it only rewrites the rows it changed.  Zeroed by
+ * sampler_init and ring_sampler_init (state_id 0 matches no record), cleared
+ * by sampler_read (the tables are then a parse, not a ring state), freed by
+ * sampler_fini.
+ */
+struct sampler_ring_fill {
+    uint64_t state_id;      /* the ring state's unique id (never reused); 0 = none */
+    uint64_t seq, gen;      /* the record's sequence number and its state's generation */
+    int tier;
+    uint32_t page_size;
+    uint32_t *row;          /* [nrow] per slot: index in its kind's table, UINT32_MAX = none */
+    size_t nrow, row_cap;
+    uint8_t *zone_orders;   /* [buddy.n] orders of each zone (buddy.orders is their maximum) */
+    size_t zone_cap;
+    uint64_t updates, rebuilds; /* calls that updated in place, that rebuilt (tests, benchmarks) */
+};
+
 struct sampler {
     char proc_root[3800];  /* kept to retry sources that could not be opened */
     uint64_t page_size;
@@ -64,6 +84,7 @@ struct sampler {
     struct vmalloc_info vmalloc;
     struct buddy_info buddy;
     struct meminfo meminfo;
+    struct sampler_ring_fill ring_fill; /* private: see above */
 };
 
 /*

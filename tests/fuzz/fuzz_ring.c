@@ -5,9 +5,10 @@
  * written to a file, which is then
  *   1. opened by a reader: tier info, spans, walks of both tiers (whole, and
  *      from a time taken from the input), every state turned back into
- *      parsed structs, filtered walks (ring_reader_walk_only) that must
- *      deliver the same records with the same wanted entities as the full
- *      walk, and history queries;
+ *      parsed structs (into one sampler, updated in place from record to
+ *      record, which must equal a rebuild from scratch), filtered walks
+ *      (ring_reader_walk_only) that must deliver the same records with the
+ *      same wanted entities as the full walk, and history queries;
  *   2. opened by a writer (recovery; a bad file must be moved aside and a new
  *      ring started: ring_open must not fail), appended to, closed;
  *   3. read again: what the writer left must be a valid ring.
@@ -162,6 +163,51 @@ struct walk_ctx {
     uint64_t n;
 };
 
+/*
+ * sm_out, filled record after record (updated in place when a record
+ * follows the one before), has the tables of a rebuild from scratch.  Rows
+ * are written whole from zero, so they compare as bytes; kmalloc rows by
+ * field (their name buffers keep old bytes after the NUL).
+ */
+static void check_tables(const struct ring_state *st)
+{
+    struct sampler f;
+    const struct sampler *o = &sm_out;
+    bool same;
+
+    ring_sampler_init(&f);
+    if (ring_state_to_sampler(st, &f) < 0)
+        abort();
+    same = f.valid == o->valid && f.page_size == o->page_size && f.slab.n == o->slab.n &&
+           f.slab.version_major == o->slab.version_major &&
+           f.slab.version_minor == o->slab.version_minor &&
+           f.slab.statistics == o->slab.statistics &&
+           (!f.slab.n ||
+            !memcmp(f.slab.caches, o->slab.caches, f.slab.n * sizeof(*f.slab.caches))) &&
+           f.vmalloc.n == o->vmalloc.n &&
+           (!f.vmalloc.n ||
+            !memcmp(f.vmalloc.rows, o->vmalloc.rows, f.vmalloc.n * sizeof(*f.vmalloc.rows))) &&
+           !memcmp(f.vmalloc.types, o->vmalloc.types, sizeof(f.vmalloc.types)) &&
+           !memcmp(&f.vmalloc.total, &o->vmalloc.total, sizeof(f.vmalloc.total)) &&
+           !memcmp(&f.vmalloc.unpurged, &o->vmalloc.unpurged, sizeof(f.vmalloc.unpurged)) &&
+           f.buddy.n == o->buddy.n && f.buddy.orders == o->buddy.orders &&
+           (!f.buddy.n ||
+            !memcmp(f.buddy.zones, o->buddy.zones, f.buddy.n * sizeof(*f.buddy.zones))) &&
+           f.meminfo.present == o->meminfo.present &&
+           !memcmp(f.meminfo.value, o->meminfo.value, sizeof(f.meminfo.value)) &&
+           f.kmalloc.n == o->kmalloc.n;
+    for (size_t i = 0; same && i < f.kmalloc.n; i++) {
+        const struct kmalloc_row *a = &f.kmalloc.rows[i], *b = &o->kmalloc.rows[i];
+        same = a->size == b->size && a->variant == b->variant && !strcmp(a->cache, b->cache) &&
+               a->objsize == b->objsize && a->active_objs == b->active_objs &&
+               a->num_objs == b->num_objs && a->bytes_total == b->bytes_total &&
+               a->bytes_active == b->bytes_active;
+    }
+    sampler_fini(&f);
+    if (!same)
+        abort();
+}
+
 static int walk_cb(const struct ring_state *st, void *arg)
 {
     struct walk_ctx *x = arg;
@@ -184,6 +230,8 @@ static int walk_cb(const struct ring_state *st, void *arg)
             abort();
         if (sm_out.buddy.orders > BUDDY_MAX_ORDERS)
             abort();
+        if (x->n < 64)
+            check_tables(st);
     }
     return ++x->n > 3000; /* enough for one input */
 }

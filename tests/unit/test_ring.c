@@ -2028,6 +2028,422 @@ static void test_resize(void **state)
     digests_free(&d2);
 }
 
+/* ---- ring_state_to_sampler: tables updated in place from one record to the next ---- */
+
+/* Every field of every table of b is a's, in the same order (a: rebuilt from scratch). */
+static void assert_tables_same(const struct sampler *a, const struct sampler *b)
+{
+    assert_int_equal(a->valid, b->valid);
+    assert_int_equal(a->page_size, b->page_size);
+    assert_int_equal(a->slab.n, b->slab.n);
+    assert_int_equal(a->slab.version_major, b->slab.version_major);
+    assert_int_equal(a->slab.version_minor, b->slab.version_minor);
+    assert_int_equal(a->slab.statistics, b->slab.statistics);
+    for (size_t i = 0; i < a->slab.n; i++) {
+        assert_string_equal(a->slab.caches[i].name, b->slab.caches[i].name);
+        assert_slab_fields_equal(&a->slab.caches[i], &b->slab.caches[i]);
+    }
+    assert_int_equal(a->kmalloc.n, b->kmalloc.n);
+    for (size_t i = 0; i < a->kmalloc.n; i++) {
+        const struct kmalloc_row *x = &a->kmalloc.rows[i], *y = &b->kmalloc.rows[i];
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->variant, y->variant);
+        assert_string_equal(x->cache, y->cache);
+        assert_int_equal(x->objsize, y->objsize);
+        assert_int_equal(x->active_objs, y->active_objs);
+        assert_int_equal(x->num_objs, y->num_objs);
+        assert_int_equal(x->bytes_total, y->bytes_total);
+        assert_int_equal(x->bytes_active, y->bytes_active);
+    }
+    assert_int_equal(a->vmalloc.n, b->vmalloc.n);
+    for (size_t i = 0; i < a->vmalloc.n; i++) {
+        const struct vmalloc_row *x = &a->vmalloc.rows[i], *y = &b->vmalloc.rows[i];
+        assert_string_equal(x->caller, y->caller);
+        assert_string_equal(x->module, y->module);
+        assert_int_equal(x->type, y->type);
+        assert_vmalloc_counts_equal(x, y);
+    }
+    assert_memory_equal(a->vmalloc.types, b->vmalloc.types, sizeof(a->vmalloc.types));
+    assert_memory_equal(&a->vmalloc.total, &b->vmalloc.total, sizeof(a->vmalloc.total));
+    assert_memory_equal(&a->vmalloc.unpurged, &b->vmalloc.unpurged, sizeof(a->vmalloc.unpurged));
+    assert_int_equal(a->buddy.n, b->buddy.n);
+    assert_int_equal(a->buddy.orders, b->buddy.orders);
+    for (size_t i = 0; i < a->buddy.n; i++) {
+        const struct buddy_zone *x = &a->buddy.zones[i], *y = &b->buddy.zones[i];
+        assert_int_equal(x->node, y->node);
+        assert_string_equal(x->zone, y->zone);
+        assert_memory_equal(x->free, y->free, sizeof(x->free));
+        assert_int_equal(x->free_pages, y->free_pages);
+        assert_memory_equal(x->unusable, y->unusable, sizeof(x->unusable));
+    }
+    assert_int_equal(a->meminfo.present, b->meminfo.present);
+    assert_memory_equal(a->meminfo.value, b->meminfo.value, sizeof(a->meminfo.value));
+}
+
+/*
+ * Converts the records of walks into one sampler, as kmemtop does, and each
+ * also into a new sampler (the rebuild from scratch): both must give the
+ * same tables.  The update in place must happen exactly when the record
+ * follows the one converted last, in the same reader's state, with the same
+ * entities (gen); otherwise a rebuild.
+ */
+struct inplace_ctx {
+    struct sampler sm;
+    int reader;            /* which reader delivers (the test's numbering, not an address) */
+    unsigned every;        /* convert one delivered record in this many */
+    bool read_between;     /* sampler_read_all(sm) after each conversion */
+    /* the record sm holds, when prev */
+    bool prev;
+    int prev_reader;
+    enum ring_tier prev_tier;
+    uint64_t prev_seq, prev_gen;
+    uint32_t prev_page;
+    uint64_t delivered, converted, in_place;
+    uint64_t first_gen, last_gen; /* of the first record delivered (delivered = 0 before) and last */
+};
+
+static void inplace_init(struct inplace_ctx *x, int reader, unsigned every)
+{
+    memset(x, 0, sizeof(*x));
+    ring_sampler_init(&x->sm);
+    x->reader = reader;
+    x->every = every;
+}
+
+static int inplace_cb(const struct ring_state *st, void *arg)
+{
+    struct inplace_ctx *x = arg;
+    uint64_t upd = x->sm.ring_fill.updates, reb = x->sm.ring_fill.rebuilds;
+    struct sampler fresh;
+    bool follows;
+
+    if (!x->delivered)
+        x->first_gen = st->gen;
+    if (x->delivered++ % x->every)
+        return 0;
+    follows = x->prev && x->prev_reader == x->reader && x->prev_tier == st->tier &&
+              st->seq == ring_seq_next(x->prev_seq) && st->gen == x->prev_gen &&
+              st->page_size == x->prev_page;
+    assert_int_equal(ring_state_to_sampler(st, &x->sm), 0);
+    assert_int_equal(x->sm.ring_fill.updates - upd, follows);
+    assert_int_equal(x->sm.ring_fill.rebuilds - reb, !follows);
+    ring_sampler_init(&fresh);
+    assert_int_equal(ring_state_to_sampler(st, &fresh), 0);
+    assert_int_equal(fresh.ring_fill.rebuilds, 1);
+    assert_tables_same(&fresh, &x->sm);
+    sampler_fini(&fresh);
+    x->converted++;
+    x->in_place += follows;
+    x->prev = true;
+    x->prev_reader = x->reader;
+    x->prev_tier = st->tier;
+    x->prev_seq = st->seq;
+    x->prev_gen = st->gen;
+    x->prev_page = st->page_size;
+    x->last_gen = st->gen;
+    if (x->read_between) {
+        /* the fixture's bytes again: nothing parsed, but the tables stop being the record's */
+        assert_int_equal(sampler_read_all(&x->sm), 0);
+        x->prev = false;
+    }
+    return 0;
+}
+
+/* Both tiers of the ring at path, whole; returns the full tier's records updated in place. */
+static uint64_t inplace_walk_tiers(const char *path, const char *what)
+{
+    uint64_t full_in_place = 0;
+
+    for (int t = 0; t < RING_NTIERS; t++) {
+        struct ring_reader *rd = open_reader(path);
+        struct inplace_ctx x;
+
+        inplace_init(&x, 1, 1);
+        assert_int_equal(ring_reader_walk(rd, (enum ring_tier)t, 0, 0, inplace_cb, &x), 0);
+        assert_true(x.converted > 0);
+        printf("# %s, %s tier: %llu records, %llu updated in place\n", what,
+               t == RING_FULL ? "full" : "coarse", (unsigned long long)x.converted,
+               (unsigned long long)x.in_place);
+        if (t == RING_FULL)
+            full_in_place = x.in_place;
+        sampler_fini(&x.sm);
+        ring_reader_close(rd);
+    }
+    return full_in_place;
+}
+
+static void test_tables_in_place_trace(void **state)
+{
+    const char *path = tpath("inplace-trace.ring");
+
+    (void)state;
+    import_trace(path, NULL);
+    /* the first record is the keyframe; the trace's later ones change values, not caches */
+    assert_true(inplace_walk_tiers(path, "growth trace") >= TRACE_N - 1);
+}
+
+static void test_tables_in_place_idle(void **state)
+{
+    const char *path = tpath("inplace-idle.ring");
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
+    uint64_t n = 5000;
+
+    (void)state;
+    test_idle_ring(path, &cfg, n, 1700000000000000000ull, 3);
+    assert_true(inplace_walk_tiers(path, "idle ring") * 10 >= n * 9);
+}
+
+/*
+ * Step k of a long churn: caches, vmalloc callers and meminfo keys come and
+ * go, values change at different rates, vmalloc sums saturate, buddy orders
+ * and vmalloc nodes come and go (fields, not entities: gen does not move),
+ * kmalloc classes with rnd copies to sum, sources skipped or failing.
+ */
+static unsigned mix_step(struct sampler *sm, int k, unsigned *err)
+{
+    static const char *const slabs[] = { "dentry",          "kmalloc-64",
+                                         "kmalloc-cg-192",  "kmalloc-rnd-01-128",
+                                         "kmalloc-rnd-02-128", "dma-kmalloc-512",
+                                         "inode_cache",     "kmalloc-1k",
+                                         "task_struct",     "size-4096" };
+    static const char *const callers[] = { "kernel_clone", "bpf_prog_alloc",
+                                           "alloc_large_system_hash", "load_module",
+                                           "n_tty_open" };
+    uint64_t uk = (uint64_t)k;
+    unsigned mask = SRC_BIT(SRC_SLABINFO) | SRC_BIT(SRC_MEMINFO);
+    void *arr;
+
+    *err = 0;
+    arr = sm->slab.caches;
+    assert_int_equal(
+        array_reserve(&arr, &sm->slab.cap, ARRAY_SIZE(slabs), sizeof(*sm->slab.caches)), 0);
+    sm->slab.caches = arr;
+    sm->slab.n = 0;
+    sm->slab.version_major = 2;
+    sm->slab.version_minor = (k / 60) % 2 ? 0 : 1;
+    for (size_t i = 0; i < ARRAY_SIZE(slabs); i++) {
+        struct slab_cache *c;
+
+        if ((i == 2 && (k / 40) % 2) || (i == 4 && (k / 70) % 2 == 0))
+            continue;
+        c = &sm->slab.caches[sm->slab.n++];
+        memset(c, 0, sizeof(*c));
+        snprintf(c->name, sizeof(c->name), "%s", slabs[i]);
+        c->objsize = 32 + 16 * i;
+        c->objperslab = 16;
+        c->pagesperslab = 1 + i % 3;
+        c->num_slabs = 100 + i + uk / (i + 1);
+        c->active_slabs = c->num_slabs - (uk / (i + 2)) % 3;
+        c->num_objs = c->num_slabs * 16;
+        c->active_objs = c->num_objs - (uk / (i + 1)) % 16;
+        c->bytes_total = c->num_slabs * c->pagesperslab * 4096;
+        c->bytes_active = c->active_objs * c->objsize;
+    }
+    if (k % 3 == 0 && k % 37 == 6) {
+        *err |= SRC_BIT(SRC_VMALLOCINFO);
+        mask |= SRC_BIT(SRC_VMALLOCINFO);
+    } else if (k % 3 == 0) {
+        struct vmalloc_info *vi = &sm->vmalloc;
+
+        arr = vi->rows;
+        assert_int_equal(array_reserve(&arr, &vi->cap, ARRAY_SIZE(callers), sizeof(*vi->rows)), 0);
+        vi->rows = arr;
+        vi->n = 0;
+        memset(vi->types, 0, sizeof(vi->types));
+        memset(&vi->total, 0, sizeof(vi->total));
+        for (size_t i = 0; i < ARRAY_SIZE(callers); i++) {
+            struct vmalloc_row *row;
+
+            if ((i == 1 && (k / 50) % 2) || (i == 4 && (k / 45) % 2 == 0))
+                continue;
+            row = &vi->rows[vi->n++];
+            memset(row, 0, sizeof(*row));
+            snprintf(row->caller, sizeof(row->caller), "%s", callers[i]);
+            if (i % 2)
+                snprintf(row->module, sizeof(row->module), "mod%zu", i);
+            row->type = (enum vmalloc_type)(i % VMALLOC_NTYPES);
+            row->areas = 1 + i + uk / (i + 3);
+            row->pages = row->areas * (i + 1);
+            /* the first two together exceed 2^64: total and their type sum saturate */
+            row->bytes = i < 2 ? UINT64_MAX / 2 + row->areas * 4096 : row->pages * 4096;
+            row->node_mask = (k / 20) % 2 ? 3 : 1;
+            row->nodes[0] = row->pages / 2;
+            if (row->node_mask & 2)
+                row->nodes[1] = row->pages - row->pages / 2;
+            vi->types[row->type].areas = add_sat(vi->types[row->type].areas, row->areas);
+            vi->types[row->type].bytes = add_sat(vi->types[row->type].bytes, row->bytes);
+            vi->types[row->type].pages = add_sat(vi->types[row->type].pages, row->pages);
+            vi->total.areas = add_sat(vi->total.areas, row->areas);
+            vi->total.bytes = add_sat(vi->total.bytes, row->bytes);
+            vi->total.pages = add_sat(vi->total.pages, row->pages);
+        }
+        vi->unpurged.areas = (uk / 3) % 5;
+        vi->unpurged.bytes = vi->unpurged.areas * 4096;
+        mask |= SRC_BIT(SRC_VMALLOCINFO);
+    }
+    if (k % 2 == 0) {
+        struct buddy_info *bi = &sm->buddy;
+        static const char *const zones[] = { "DMA32", "Normal" };
+
+        arr = bi->zones;
+        assert_int_equal(array_reserve(&arr, &bi->cap, 2, sizeof(*bi->zones)), 0);
+        bi->zones = arr;
+        bi->n = 2;
+        bi->orders = (k / 13) % 2 ? 9 : 11;
+        for (size_t z = 0; z < 2; z++) {
+            struct buddy_zone *bz = &bi->zones[z];
+
+            memset(bz, 0, sizeof(*bz));
+            snprintf(bz->zone, sizeof(bz->zone), "%s", zones[z]);
+            for (unsigned o = 0; o < bi->orders; o++)
+                bz->free[o] = (uk / (o + 1) + o * 7 + z) % 40;
+            bz->free_pages = series_buddy_free_pages(bz->free, bi->orders);
+            for (unsigned o = 0; o < bi->orders; o++)
+                bz->unusable[o] = series_buddy_unusable(bz->free, bi->orders, o);
+        }
+        mask |= SRC_BIT(SRC_BUDDYINFO);
+    }
+    /* one meminfo key absent at a time, a different one every nine steps */
+    synth_meminfo(sm, ((1u << MEMINFO_NKEYS) - 1) & ~(1u << ((k / 9) % MEMINFO_NKEYS)),
+                  uk / 4);
+    return mask;
+}
+
+static void test_tables_in_place_churn(void **state)
+{
+    const char *path = tpath("inplace-churn.ring");
+    struct ring_config cfg = { 1 << 20, 1 << 20, 128 };
+    struct sampler sm;
+    struct ring *r;
+
+    (void)state;
+    synth_init(&sm);
+    r = open_ring(path, &cfg, NULL, 0);
+    for (int k = 0; k < 600; k++) {
+        unsigned err, mask = mix_step(&sm, k, &err);
+        /* ten seconds apart: a coarse record every six samples */
+        uint64_t t = (uint64_t)k * 10000000000ull;
+        assert_int_equal(ring_append(r, &sm, mask, err, 1700000000000000000ull + t, t), 0);
+    }
+    ring_close(r);
+    sampler_fini(&sm);
+    assert_true(inplace_walk_tiers(path, "churn") > 300);
+}
+
+/* Per record of a walk from the start: keyframe or not, gen, wall time (for the test below). */
+struct kf_log {
+    size_t n;
+    bool kf[2000];
+    uint64_t gen[2000], wall[2000];
+};
+
+static int kf_log_cb(const struct ring_state *st, void *arg)
+{
+    struct kf_log *l = arg;
+
+    assert_true(l->n < ARRAY_SIZE(l->kf));
+    l->kf[l->n] = st->keyframe;
+    l->gen[l->n] = st->gen;
+    l->wall[l->n] = st->wall_ns;
+    l->n++;
+    return 0;
+}
+
+/*
+ * Never in place when it would not be exact: converting every other record;
+ * walks with a gap; a sampler read from /proc in between; a new reader on the
+ * same file whose state has the very same gen and seq as the old one's (it
+ * started from the same keyframe), opened where the old one was freed.
+ */
+static void test_tables_in_place_never_wrong(void **state)
+{
+    const char *path = tpath("inplace-skips.ring");
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
+    uint64_t start = 1700000000000000000ull, n = 1500;
+    static struct kf_log l;
+    struct inplace_ctx x;
+    struct ring_reader *rd;
+    size_t kf = 0, cut = 0;
+
+    (void)state;
+    test_idle_ring(path, &cfg, n, start, 4);
+    /* the records' times (they jitter around whole seconds), keyframes and gens */
+    rd = open_reader(path);
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, kf_log_cb, &l), 0);
+    ring_reader_close(rd);
+    assert_int_equal(l.n, n);
+
+    /* every other record: each one a rebuild */
+    rd = open_reader(path);
+    inplace_init(&x, 1, 2);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, 0, 0, inplace_cb, &x), 0);
+    assert_int_equal(x.converted, (n + 1) / 2);
+    assert_int_equal(x.in_place, 0);
+    sampler_fini(&x.sm);
+
+    /* gaps between walks of the same reader into the same sampler */
+    inplace_init(&x, 1, 1);
+    for (uint64_t a = 0; a + 20 < n; a += 100) {
+        uint64_t before = x.in_place, conv = x.converted;
+        assert_int_equal(ring_reader_walk(rd, RING_FULL, l.wall[a], l.wall[a + 19], inplace_cb, &x),
+                         0);
+        assert_int_equal(x.converted - conv, 20);
+        /* the first record of each walk is a rebuild; the rest follow (unless a keyframe) */
+        assert_true(x.in_place - before <= 19 && x.in_place - before >= 17);
+    }
+    sampler_fini(&x.sm);
+
+    /* a sampler that reads /proc (here a fixture) between records: never trusted */
+    inplace_init(&x, 1, 1);
+    sampler_fini(&x.sm);
+    assert_int_equal(sampler_init(&x.sm, "tests/fixtures/idle", SRC_ALL, 4096), SRC_N);
+    assert_int_equal(sampler_read_all(&x.sm), 0);
+    x.read_between = true;
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, l.wall[200], l.wall[260], inplace_cb, &x), 0);
+    assert_int_equal(x.converted, 61);
+    assert_int_equal(x.in_place, 0);
+    assert_int_equal(x.sm.ring_fill.rebuilds, 61);
+    sampler_fini(&x.sm);
+    ring_reader_close(rd);
+
+    /*
+     * A record `cut` after a keyframe, with no entity coming or going: a
+     * reader walking from that keyframe up to cut - 1, then a new one from
+     * cut, have the same gen at cut - 1 and cut.
+     */
+    for (size_t i = 1; i < l.n && !cut; i++) {
+        if (l.kf[i])
+            kf = i;
+        else if (i > kf + 50 && l.gen[i] == l.gen[i - 1])
+            cut = i;
+    }
+    assert_true(cut > 0);
+    rd = open_reader(path);
+    inplace_init(&x, 1, 1);
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, l.wall[kf], l.wall[cut - 1], inplace_cb, &x),
+                     0);
+    assert_int_equal(x.converted, cut - kf);
+    ring_reader_close(rd);
+    {
+        uint64_t gen = x.last_gen, in_place = x.in_place, conv = x.converted;
+
+        rd = open_reader(path);
+        x.reader = 2;
+        x.every = 1;
+        x.delivered = 0;
+        assert_int_equal(ring_reader_walk(rd, RING_FULL, l.wall[cut], l.wall[cut + 10], inplace_cb,
+                                          &x),
+                         0);
+        /* the old reader's gen and the next seq, from another state: a rebuild, then in place */
+        assert_int_equal(x.first_gen, gen);
+        assert_int_equal(x.converted - conv, 11);
+        assert_int_equal(x.in_place - in_place, 10);
+        ring_reader_close(rd);
+    }
+    sampler_fini(&x.sm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2052,6 +2468,10 @@ int main(void)
         cmocka_unit_test(test_walk_only_idle),
         cmocka_unit_test(test_append_unchanged_sources),
         cmocka_unit_test(test_budget_idle_day),
+        cmocka_unit_test(test_tables_in_place_trace),
+        cmocka_unit_test(test_tables_in_place_idle),
+        cmocka_unit_test(test_tables_in_place_churn),
+        cmocka_unit_test(test_tables_in_place_never_wrong),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

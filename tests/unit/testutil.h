@@ -69,7 +69,6 @@ static inline void test_tmpdir_remove(const char *dir)
     rmdir(dir);
 }
 
-/* Every counted field of two slab caches (not the name) is equal. */
 /* The counts of two vmalloc rows of the same caller (what every parse must agree on). */
 static inline void assert_vmalloc_counts_equal(const struct vmalloc_row *x, const struct vmalloc_row *y)
 {
@@ -97,6 +96,7 @@ static inline void test_idle_ring(const char *path, const struct ring_config *cf
     sampler_fini(&sm);
 }
 
+/* Every counted field of two slab caches (not the name) is equal. */
 static inline void assert_slab_fields_equal(const struct slab_cache *x, const struct slab_cache *y)
 {
     assert_int_equal(x->active_objs, y->active_objs);
