@@ -110,6 +110,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_CMOCKA) $(PKG_LIBS_JANSSON) -lm
 
+# The trend is kmemtop's, not the common library's: its test links it too.
+$(BUILD)/tests/test_trend: $(BUILD)/obj/tui/trend.o
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

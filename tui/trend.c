@@ -29,6 +29,7 @@ void trend_free(struct trend *h)
     for (size_t i = 0; i < h->nseries; i++)
         free(h->series[i].vals);
     free(h->series);
+    free(h->runs);
     free(h->slots);
     memset(h, 0, sizeof(*h));
 }
@@ -73,6 +74,8 @@ bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
         h->newest_bucket = b;
     }
     h->t[slot] = wall_ns;
+    /* A replaced point gets a new number too: its values are new. */
+    h->pseq[slot] = ++h->seq;
     h->cur = slot;
     slot_reset(h, slot);
     return true;
@@ -186,7 +189,14 @@ static long series_new(struct trend *h, int kind, const char *name)
         return -ENOMEM;
     if (h->nseries == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 256;
-        struct trend_series *ns = realloc(h->series, cap * sizeof(*ns));
+        struct trend_run *nr = realloc(h->runs, cap * sizeof(*nr));
+        struct trend_series *ns;
+
+        /* runs first: when series then fails, runs is merely longer than cap */
+        if (!nr)
+            return -ENOMEM;
+        h->runs = nr;
+        ns = realloc(h->series, cap * sizeof(*ns));
         if (!ns)
             return -ENOMEM;
         h->series = ns;
@@ -203,6 +213,11 @@ static long series_new(struct trend *h, int kind, const char *name)
     for (size_t k = 0; k < TREND_CAP; k++)
         s->vals[k] = TREND_NONE;
     s->kind = (uint8_t)kind;
+    /*
+     * Nothing known of its run: its first sparkline reads back from the
+     * newest point, and the points before its birth read as absent (0).
+     */
+    memset(&h->runs[h->nseries], 0, sizeof(h->runs[h->nseries]));
     /* Born after the base and the mark: it held nothing then. */
     s->base = s->mark = TREND_NONE;
     index_put(h->slots, h->nslots, hash_name(kind, name), h->nseries);
@@ -314,19 +329,24 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
 
 /*
  * Which point each of `width` columns shows, as its slot in the series'
- * values (-1: blank).  Every series of a trend shares the time line, so a
- * frame computes this once per width, not once per row.
+ * values (-1: blank), and in *seqs that point's sequence number.  Every
+ * series of a trend shares the time line, so a frame computes this once per
+ * width, not once per row.  Keyed by h->seq too: every new or replaced point
+ * changes it, which also covers a trend_clear() refilled to the same count,
+ * head and ends but other points in between.
  */
-static const long *sparkline_columns(const struct trend *h, size_t width)
+static const long *sparkline_columns(const struct trend *h, size_t width, const uint64_t **seqs)
 {
     static long pick[512];
+    static uint64_t pick_seq[512];
     static const struct trend *c_h;
     static size_t c_width, c_n, c_head;
-    static uint64_t c_t0, c_t1;
+    static uint64_t c_t0, c_t1, c_seq;
     uint64_t t0 = h->n ? trend_time(h, 0) : 0, t1 = h->n ? trend_time(h, h->n - 1) : 0;
 
+    *seqs = pick_seq;
     if (c_h == h && c_width == width && c_n == h->n && c_head == h->head && c_t0 == t0 &&
-        c_t1 == t1)
+        c_t1 == t1 && c_seq == h->seq)
         return pick;
     if (h->n <= width) {
         for (size_t c = 0; c < width; c++)
@@ -344,23 +364,81 @@ static const long *sparkline_columns(const struct trend *h, size_t width)
             pick[c] = (long)((h->head + p) % TREND_CAP);
         }
     }
+    for (size_t c = 0; c < width; c++)
+        pick_seq[c] = pick[c] >= 0 ? h->pseq[pick[c]] : 0;
     c_h = h;
     c_width = width;
     c_n = h->n;
     c_head = h->head;
     c_t0 = t0;
     c_t1 = t1;
+    c_seq = h->seq;
     return pick;
+}
+
+/*
+ * Bring series s's run up to every point but the newest, reading only the
+ * points checked since the last call, newest first, until one differs.
+ *
+ * The newest point is never trusted: trend_set() may still change it after
+ * a frame was drawn (a row drawn while a record is half extracted, a live
+ * sample filled after the first draw).  Leaving it out costs one read per
+ * row a frame, the newest value, which the last column reads anyway; the
+ * other way, forgetting the run on every trend_put() to the newest point,
+ * would put a store on the path that fills every series once a second and
+ * walks whole windows on reload, for a frame that draws only ~60 rows.
+ * Every other point keeps its values until it leaves the window (its slot
+ * is reused with a new number), so [start, seen] stays true: points dropped
+ * from the front or forgotten by trend_clear() just no longer match, and the
+ * points after a clear all have numbers above seen.
+ */
+static void run_update(const struct trend *h, const struct trend_series *s, struct trend_run *r)
+{
+    size_t last, i;
+    uint64_t y, start;
+
+    if (h->n < 2)
+        return;
+    last = h->n - 2;
+    if (h->pseq[(h->head + last) % TREND_CAP] <= r->seen)
+        return;
+    y = trend_val(h, s, last);
+    for (i = last;; i--) {
+        uint64_t q = h->pseq[(h->head + i) % TREND_CAP];
+        bool known = q >= r->start && q <= r->seen;
+        uint64_t v = known ? r->val : trend_val(h, s, i);
+
+        if (v != y) {
+            start = h->pseq[(h->head + i + 1) % TREND_CAP];
+            break;
+        }
+        if (known) {
+            /* [r->start, q] is the old run, of the same value: the run goes on from its start. */
+            start = r->start;
+            break;
+        }
+        if (i == 0) {
+            start = q;
+            break;
+        }
+    }
+    r->val = y;
+    r->start = start;
+    r->seen = h->pseq[(h->head + last) % TREND_CAP];
 }
 
 char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
                       const char *const levels[8], char *buf, size_t n)
 {
     const long *pick;
+    const uint64_t *pseq;
+    struct trend_run *r;
+    uint64_t col[512];
     uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
     size_t pos = 0, glen[8];
     double span;
     int level = 0;
+    bool in_run = false;
 
     if (n == 0)
         return buf;
@@ -369,13 +447,28 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         return buf;
     if (width > 512)
         width = 512;
-    pick = sparkline_columns(h, width);
+    pick = sparkline_columns(h, width, &pseq);
+    r = &h->runs[s - h->series];
+    run_update(h, s, r);
+    /* Columns in the run show its value: only the others (the newest, what changed) are read. */
     for (size_t c = 0; c < width; c++) {
-        if (pick[c] >= 0) {
-            uint64_t v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+        uint64_t v;
+
+        if (pick[c] < 0)
+            continue;
+        if (pseq[c] >= r->start && pseq[c] <= r->seen) {
+            col[c] = r->val;
+            in_run = true;
+            continue;
         }
+        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+        col[c] = v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    if (in_run) {
+        lo = r->val < lo ? r->val : lo;
+        hi = r->val > hi ? r->val : hi;
     }
     span = (double)(hi - lo);
     if (span < (double)hi / 64.0)
@@ -393,7 +486,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
             buf[pos++] = ' ';
             continue;
         }
-        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+        v = col[c];
         if (v != prev) {
             level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
             level = level < 0 ? 0 : level > 7 ? 7 : level;

@@ -54,6 +54,21 @@ struct trend_series {
 };
 
 /*
+ * What trend_sparkline() last learnt of a series' newest values, so that a
+ * frame need not read the ~100 columns of every row: on an idle kernel most
+ * series have not changed for minutes, and those reads are cold, spread over
+ * the 6 KB of each series.  Every point of the window whose sequence number
+ * (trend.pseq) is in [start, seen] holds `val` (absent counts as 0); seen is
+ * never the newest point, whose values may still be set.  All 0: nothing
+ * known (numbers start at 1).  Kept in trend.runs, parallel to the series.
+ */
+struct trend_run {
+    uint64_t val;
+    uint64_t start;     /* sequence number of the oldest point of the run */
+    uint64_t seen;      /* sequence number of the newest point checked */
+};
+
+/*
  * A slot of the index: series index + 1 (0: empty) and the upper half of its
  * name's hash, so that a lookup reads only the name it finds: kmemtop looks
  * up every row's series every second, and the names are cold by then.
@@ -72,6 +87,13 @@ struct trend_names {
 
 struct trend {
     uint64_t t[TREND_CAP];  /* wall time of each point (ring: oldest at head) */
+    /*
+     * Sequence number of each point, slot-aligned with t: a new or replaced
+     * point takes ++seq.  seq only grows, across trend_clear() too, so that
+     * a number cached before a clear never names a point after it.
+     */
+    uint64_t pseq[TREND_CAP];
+    uint64_t seq;
     size_t head, n;
     uint64_t window_ns;
     uint64_t bucket_ns;
@@ -81,6 +103,11 @@ struct trend {
     bool has_base, has_mark;
     uint64_t base_wall, mark_wall;
     struct trend_series *series;
+    /*
+     * Parallel to series (cap of them): a cache that trend_sparkline() keeps
+     * through a const trend, hence a pointer and not a member of the series.
+     */
+    struct trend_run *runs;
     size_t nseries, cap;
     struct trend_slot *slots; /* open-addressing index by kind and name */
     size_t nslots;
