@@ -32,15 +32,37 @@ void cell_bytes(uint64_t v, char *buf, size_t n)
     fmt_bytes(buf, n, v);
 }
 
+/* A text cell, cut to the buffer: "%s" without printf (every row has a few, every frame). */
+static void cell_text(const char *s, char *buf, size_t n)
+{
+    size_t len;
+
+    if (n == 0)
+        return;
+    len = strnlen(s, n - 1);
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+}
+
 static void cell_count(uint64_t v, char *buf, size_t n)
 {
+    static const char unit[] = { 0, 'k', 'M' };
+    int u = 0;
+    size_t len;
+
     /* Object and block counts: exact up to 7 digits, then k/M so columns keep their width. */
-    if (v < 10000000)
-        fmt_u64(buf, n, v);
-    else if (v < 10000000000ull)
-        snprintf(buf, n, "%lluk", (unsigned long long)(v / 1000));
-    else
-        snprintf(buf, n, "%lluM", (unsigned long long)(v / 1000000));
+    if (v >= 10000000000ull) {
+        v /= 1000000;
+        u = 2;
+    } else if (v >= 10000000) {
+        v /= 1000;
+        u = 1;
+    }
+    len = strlen(fmt_u64(buf, n, v));
+    if (u && len + 1 < n) {
+        buf[len] = unit[u];
+        buf[len + 1] = '\0';
+    }
 }
 
 /* Every row has these cells, every frame: no printf for them. */
@@ -71,7 +93,7 @@ static void cell_pct(uint64_t part, uint64_t whole, char *buf, size_t n)
     size_t len;
 
     if (whole == 0) {
-        snprintf(buf, n, "-");
+        cell_text("-", buf, n);
         return;
     }
     len = strlen(fmt_u64(buf, n, part * 100 / whole));
@@ -96,13 +118,13 @@ static int64_t round_i64(double v)
 
 static enum ui_elem cell_mark(bool suspect, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s", suspect ? "!" : "");
+    cell_text(suspect ? "!" : "", buf, n);
     return suspect ? UI_WARN : UI_NORMAL;
 }
 
 static enum ui_elem cell_name(bool suspect, const char *name, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s", name);
+    cell_text(name, buf, n);
     return suspect ? UI_WARN : UI_NORMAL;
 }
 
@@ -266,7 +288,7 @@ static enum ui_elem caches_cell(const void *ctx, size_t row, size_t col, int wid
         cell_pct(c->active_objs, c->num_objs, buf, n);
         break;
     case C_OBJSIZE:
-        snprintf(buf, n, "%llu", (unsigned long long)c->objsize);
+        fmt_u64(buf, n, c->objsize);
         break;
     case C_SLABS:
         cell_count(c->num_slabs, buf, n);
@@ -348,7 +370,7 @@ static enum ui_elem kmalloc_cell(const void *ctx, size_t row, size_t col, int wi
         if (k->present & (1u << v))
             cell_bytes(k->bytes[v], buf, n);
         else
-            snprintf(buf, n, "-");
+            cell_text("-", buf, n);
         return k->suspect & (1u << v) ? UI_WARN : UI_NORMAL;
     }
     switch (col) {
@@ -430,7 +452,7 @@ static enum ui_elem meminfo_cell(const void *ctx, size_t row, size_t col, int wi
     if (col == M_KEY)
         return cell_name(m->suspect, meminfo_key_name(m->key), buf, n);
     if (!has) {
-        snprintf(buf, n, col == M_VALUE ? "-" : "");
+        cell_text(col == M_VALUE ? "-" : "", buf, n);
         return UI_NORMAL;
     }
     if (col == M_VALUE) {
@@ -520,7 +542,7 @@ static enum ui_elem growers_cell(const void *ctx, size_t row, size_t col, int wi
     case G_MARK:
         return cell_mark(g->suspect, buf, n);
     case G_KIND:
-        snprintf(buf, n, "%s", kind_short(g->kind));
+        cell_text(kind_short(g->kind), buf, n);
         break;
     case G_NAME:
         /* The kind is its own column: show the name without the prefix that keeps it unique. */
@@ -608,7 +630,7 @@ static enum ui_elem suspects_cell(const void *ctx, size_t row, size_t col, int w
     case S_MARK:
         return cell_mark(true, buf, n);
     case S_KIND:
-        snprintf(buf, n, "%s", g->kind);
+        cell_text(g->kind, buf, n);
         break;
     case S_RATE:
         cell_delta(true, round_i64(g->fit.per_hour), true, b, sizeof(b));
@@ -698,7 +720,7 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
     case T_REAL:
         /* Unpurged areas have no pages of their own left: say so rather than 0B. */
         if (t == &a->vmtypes[APP_VMTYPE_UNPURGED])
-            snprintf(buf, n, "-");
+            cell_text("-", buf, n);
         else
             cell_bytes(mul_sat(t->sum.pages, a->view->page_size ? a->view->page_size : 4096), buf, n);
         break;
@@ -782,7 +804,7 @@ static enum ui_elem vmcallers_cell(const void *ctx, size_t row, size_t col, int 
     case V_NAME:
         return cell_name(v->suspect, v->name, buf, n);
     case V_TYPE:
-        snprintf(buf, n, "%s", types_label(v->types));
+        cell_text(types_label(v->types), buf, n);
         break;
     case V_AREAS:
         cell_count(v->areas, buf, n);
@@ -867,7 +889,7 @@ static enum ui_elem zones_cell(const void *ctx, size_t row, size_t col, int widt
 
     switch (col) {
     case Z_NAME:
-        snprintf(buf, n, "%s", a->zones[row].name);
+        cell_text(a->zones[row].name, buf, n);
         break;
     case Z_FREE:
         cell_bytes(mul_sat(z->free_pages, a->view->page_size ? a->view->page_size : 4096), buf, n);
