@@ -428,7 +428,14 @@ static void on_client(int fd, unsigned events, void *arg)
         }
         c->in_len += (size_t)n;
         process_input(c);
-        if (c->in_len == PROTO_MAX_LINE && !has_request(c)) {
+        /*
+         * Requests left over from the batch wait for the next round (flush arms a wake-up
+         * for them): reading on would answer a fast pipelining client for as long as it
+         * keeps sending, while the sampling timer and the other clients wait.
+         */
+        if (has_request(c))
+            break;
+        if (c->in_len == PROTO_MAX_LINE) {
             client_send_error(c, "request longer than %d bytes", PROTO_MAX_LINE);
             log_client(c, "dropped: request line too long");
             S.st.dropped++;
