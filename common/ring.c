@@ -3910,6 +3910,12 @@ static bool row_vmalloc(struct vmalloc_row *row, const struct sent *x)
     return true;
 }
 
+static void row_unpurged(struct vmalloc_info *vi, const struct sent *x)
+{
+    vi->unpurged.areas = x->v[SF_UNPURGED_AREAS];
+    vi->unpurged.bytes = x->v[SF_UNPURGED_BYTES];
+}
+
 /* The type sums and the total, from the rows (saturating: the order does not matter). */
 static void vmalloc_sums(struct vmalloc_info *vi)
 {
@@ -4036,8 +4042,7 @@ static int fill_full(const struct ring_state *st, struct sampler *sm)
                 row = (uint32_t)vi->n++;
             break;
         case SK_VMUNPURGED:
-            vi->unpurged.areas = x->v[SF_UNPURGED_AREAS];
-            vi->unpurged.bytes = x->v[SF_UNPURGED_BYTES];
+            row_unpurged(vi, x);
             break;
         case SK_BUDDY:
             if (!row_buddy(&bi->zones[bi->n], x, &orders))
@@ -4127,8 +4132,7 @@ static int fill_update(const struct ring_state *st, struct sampler *sm)
             vmalloc = true;
             break;
         case SK_VMUNPURGED:
-            vi->unpurged.areas = x->v[SF_UNPURGED_AREAS];
-            vi->unpurged.bytes = x->v[SF_UNPURGED_BYTES];
+            row_unpurged(vi, x);
             break;
         case SK_BUDDY:
             if (row == FILL_NO_ROW)

@@ -958,10 +958,12 @@ void tables_fini(struct app *a)
 
 static int update_caches(struct app *a)
 {
-    const struct slab_info *si = &a->view->slab;
+    const struct slab_info *si;
 
-    if (!sampler_valid(a->view, SRC_SLABINFO))
+    a->ncaches = 0;
+    if (!a->view || !sampler_valid(a->view, SRC_SLABINFO))
         return 0;
+    si = &a->view->slab;
     if (array_reserve((void **)&a->caches, &a->caches_cap, si->n, sizeof(*a->caches)) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < si->n; i++) {
@@ -975,11 +977,13 @@ static int update_caches(struct app *a)
 
 static int update_kmalloc(struct app *a)
 {
-    const struct kmalloc_table *kt = &a->view->kmalloc;
+    const struct kmalloc_table *kt;
     size_t n = 0;
 
-    if (!sampler_valid(a->view, SRC_SLABINFO))
+    a->nclasses = 0;
+    if (!a->view || !sampler_valid(a->view, SRC_SLABINFO))
         return 0;
+    kt = &a->view->kmalloc;
     /* kt is sorted by size, then variant: one class per run of equal sizes. */
     for (size_t i = 0; i < kt->n; i++) {
         const struct kmalloc_row *r = &kt->rows[i];
@@ -1033,16 +1037,18 @@ static int cmp_vmrow(const void *x, const void *y)
 /* vmallocinfo rows are per (caller, module, type): sum the types of each caller. */
 static int update_vmalloc(struct app *a)
 {
-    const struct vmalloc_info *vi = &a->view->vmalloc;
+    const struct vmalloc_info *vi;
     size_t n = 0;
 
+    a->nvmcallers = 0;
     for (size_t i = 0; i < APP_VMTYPE_ROWS; i++) {
         memset(&a->vmtypes[i].sum, 0, sizeof(a->vmtypes[i].sum));
         a->vmtypes[i].series = -1;
         a->vmtypes[i].suspect = false;
     }
-    if (!sampler_valid(a->view, SRC_VMALLOCINFO))
+    if (!a->view || !sampler_valid(a->view, SRC_VMALLOCINFO))
         return 0;
+    vi = &a->view->vmalloc;
     for (size_t t = 0; t < VMALLOC_NTYPES; t++) {
         a->vmtypes[t].sum = vi->types[t];
         a->vmtypes[t].series = trend_find(&a->tr, TK_VMSUM, a->vmtypes[t].name);
@@ -1083,10 +1089,12 @@ static int update_vmalloc(struct app *a)
 
 static int update_zones(struct app *a)
 {
-    const struct buddy_info *bi = &a->view->buddy;
+    const struct buddy_info *bi;
 
-    if (!sampler_valid(a->view, SRC_BUDDYINFO))
+    a->nzones = 0;
+    if (!a->view || !sampler_valid(a->view, SRC_BUDDYINFO))
         return 0;
+    bi = &a->view->buddy;
     if (array_reserve((void **)&a->zones, &a->zones_cap, bi->n, sizeof(*a->zones)) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < bi->n; i++) {
@@ -1152,7 +1160,6 @@ enum {
     TB_VMALLOC = 1u << 2,   /* a->vmcallers, a->vmtypes */
     TB_ZONES = 1u << 3,     /* a->zones */
     TB_OVERVIEW = 1u << 4,  /* a->meminfo, a->growers */
-    TB_ROWS = (1u << 5) - 1,
     TB_P_CACHES = 1u << 5,  /* the panels of those rows */
     TB_P_KMALLOC = 1u << 6,
     TB_P_VMALLOC = 1u << 7,
@@ -1193,13 +1200,13 @@ static int tables_ensure(struct app *a, enum screen_id s)
         return 0;
     /* Marked done first: a failure leaves what could be built, and says so once. */
     a->tables_stale &= ~todo;
-    if ((todo & TB_CACHES) && (a->ncaches = 0, a->view) && update_caches(a) < 0)
+    if ((todo & TB_CACHES) && update_caches(a) < 0)
         r = -ENOMEM;
-    if ((todo & TB_KMALLOC) && (a->nclasses = 0, a->view) && update_kmalloc(a) < 0)
+    if ((todo & TB_KMALLOC) && update_kmalloc(a) < 0)
         r = -ENOMEM;
-    if ((todo & TB_VMALLOC) && (a->nvmcallers = 0, a->view) && update_vmalloc(a) < 0)
+    if ((todo & TB_VMALLOC) && update_vmalloc(a) < 0)
         r = -ENOMEM;
-    if ((todo & TB_ZONES) && (a->nzones = 0, a->view) && update_zones(a) < 0)
+    if ((todo & TB_ZONES) && update_zones(a) < 0)
         r = -ENOMEM;
     if (todo & TB_OVERVIEW) {
         if (a->view)
