@@ -427,6 +427,51 @@ static void run_update(const struct trend *h, const struct trend_series *s, stru
     r->seen = h->pseq[(h->head + last) % TREND_CAP];
 }
 
+bool trend_flat(const struct trend *h, const struct trend_series *s, uint64_t *val)
+{
+    struct trend_run *r;
+    uint64_t v;
+
+    if (!s || !h->n)
+        return false;
+    v = trend_val(h, s, h->n - 1);
+    if (h->n > 1) {
+        r = &h->runs[s - h->series];
+        run_update(h, s, r);
+        /* The run holds every point but the newest (run_update leaves seen there)... */
+        if (r->start > h->pseq[h->head] || r->val != v)
+            return false;
+    }
+    *val = v;
+    return true;
+}
+
+/*
+ * n blank columns then m copies of glyph g (glen bytes), as far as they fit in
+ * buf (size sz) from pos: what the column loop of trend_sparkline() writes for
+ * them, in a few memcpy calls.  Returns the new pos.
+ */
+static size_t spark_fill(char *buf, size_t sz, size_t pos, size_t n, const char *g, size_t glen,
+                         size_t m)
+{
+    size_t fit, start;
+
+    fit = sz > pos + 1 ? sz - pos - 1 : 0;
+    n = n < fit ? n : fit;
+    memset(buf + pos, ' ', n);
+    pos += n;
+    fit = sz > pos + 1 ? (sz - pos - 1) / glen : 0;
+    m = m < fit ? m : fit;
+    if (m == 0)
+        return pos;
+    start = pos;
+    memcpy(buf + pos, g, glen);
+    /* the glyphs so far copied after themselves */
+    for (size_t done = glen, all = m * glen; done < all; done *= 2)
+        memcpy(buf + start + done, buf + start, done < all - done ? done : all - done);
+    return start + m * glen;
+}
+
 char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
                       const char *const levels[8], char *buf, size_t n)
 {
@@ -447,9 +492,18 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         return buf;
     if (width > 512)
         width = 512;
+    /*
+     * One value in the whole window (an idle kernel: most rows): every column shows it at the
+     * lowest level (the scale spans at least 1/64 of it).  No column to pick.
+     */
+    if (trend_flat(h, s, &prev)) {
+        size_t shown = h->n < width ? h->n : width;
+
+        buf[spark_fill(buf, n, 0, width - shown, levels[0], strlen(levels[0]), shown)] = '\0';
+        return buf;
+    }
     pick = sparkline_columns(h, width, &pseq);
     r = &h->runs[s - h->series];
-    run_update(h, s, r);
     /* Columns in the run show its value: only the others (the newest, what changed) are read. */
     for (size_t c = 0; c < width; c++) {
         uint64_t v;

@@ -170,6 +170,15 @@ bool trend_since_base(const struct trend *h, const struct trend_series *s, int64
 bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64_t *out);
 
 /*
+ * Does series s hold one value at every point of the window (absent counts as
+ * 0)?  Then that value in *val.  False with no point.  Cheap on a series that
+ * has not changed: it reads the points added since it or trend_sparkline()
+ * last looked (the run above), so a frame may ask it of every row to know
+ * which rows show what they showed.
+ */
+bool trend_flat(const struct trend *h, const struct trend_series *s, uint64_t *val);
+
+/*
  * A sparkline `width` columns wide, oldest on the left.  With no more points
  * than columns each point is one column, right-aligned (a young session
  * fills from the right); with more, each column is an equal share of the

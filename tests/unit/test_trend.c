@@ -90,6 +90,18 @@ static char *ref_sparkline(const struct trend *h, const struct trend_series *s, 
     return buf;
 }
 
+/* trend_flat without the run: every point of the window read. */
+static bool ref_flat(const struct trend *h, const struct trend_series *s, uint64_t *val)
+{
+    if (!s || !h->n)
+        return false;
+    for (size_t i = 1; i < h->n; i++)
+        if (trend_val(h, s, i) != trend_val(h, s, 0))
+            return false;
+    *val = trend_val(h, s, 0);
+    return true;
+}
+
 /* ---- deterministic random numbers ---- */
 
 static uint64_t rng_state;
@@ -116,7 +128,7 @@ static bool one_in(uint64_t n)
 
 /* ---- comparing ---- */
 
-static size_t ndraws;
+static size_t ndraws, nflat;
 
 /* One sparkline of series idx both ways; buffers big and small, both glyph sets. */
 static void check_one(const struct trend *h, long idx, size_t width)
@@ -125,6 +137,13 @@ static void check_one(const struct trend *h, long idx, size_t width)
     const char *const *lv = one_in(2) ? lv_utf8 : lv_ascii;
     size_t n = sizeof(got);
     const struct trend_series *s = trend_series(h, idx);
+    uint64_t fv = 1, rv = 2;
+    bool flat = trend_flat(h, s, &fv), rflat = ref_flat(h, s, &rv);
+
+    if (flat != rflat || (flat && fv != rv))
+        fail_msg("series %ld points %zu: trend_flat %d (%llu), every point read %d (%llu)", idx,
+                 h->n, flat, (unsigned long long)fv, rflat, (unsigned long long)rv);
+    nflat += flat;
 
     if (one_in(8))
         n = (size_t)rnd_below(width * 3 + 2);
@@ -300,11 +319,12 @@ static void run_scenario(uint64_t seed, int steps)
 static void test_sparkline_random(void **state)
 {
     (void)state;
-    ndraws = 0;
+    ndraws = nflat = 0;
     for (uint64_t seed = 1; seed <= 24; seed++)
         run_scenario(seed * 0x9e3779b97f4a7c15ull, 1500);
-    /* the scenarios must really draw: a count, not a timing */
+    /* the scenarios must really draw, flat series too: counts, not timings */
     assert_true(ndraws > 20000);
+    assert_true(nflat > 1000 && nflat < ndraws / 2);
 }
 
 /* ---- the cases the run is for, spelled out ---- */
