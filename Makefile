@@ -113,6 +113,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 # The trend is kmemtop's, not the common library's: its test links it too.
 $(BUILD)/tests/test_trend: $(BUILD)/obj/tui/trend.o
 
+# kmemtop's screens: its modules without its main(), as bench_frame below.
+$(BUILD)/tests/test_screens: $(BUILD)/obj/tests/unit/test_screens.o $(call obj,$(filter-out tui/kmemtop.c,$(TUI_SRC))) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_CMOCKA) $(PKG_LIBS_NCURSES) $(PKG_LIBS_JANSSON) -lm
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

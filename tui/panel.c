@@ -23,6 +23,67 @@ void panel_fini(struct panel *p)
     free(p->order);
     p->order = NULL;
     p->n = p->cap = 0;
+    free(p->memo);
+    free(p->memo_cells);
+    free(p->memo_elems);
+    p->memo = NULL;
+    p->memo_cells = NULL;
+    p->memo_elems = NULL;
+    p->memo_rows = 0;
+}
+
+void panel_forget(struct panel *p)
+{
+    for (size_t r = 0; r < p->memo_rows; r++)
+        p->memo[r].len = 0;
+}
+
+/*
+ * Ready the memo for `rows` rows drawn at (y, x), w wide: what it holds of
+ * another place is forgotten.  false when there is no memory for it (the
+ * rows are then all built).
+ */
+static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool show_sel)
+{
+    size_t n = rows > 0 ? (size_t)rows : 0;
+
+    if (!p->ops->row_key || w <= 0 || n == 0)
+        return false;
+    if (p->memo_y != y || p->memo_x != x || p->memo_w != w || p->memo_sel != show_sel) {
+        free(p->memo_cells);
+        free(p->memo_elems);
+        p->memo_cells = NULL;
+        p->memo_elems = NULL;
+        panel_forget(p);
+        p->memo_y = y;
+        p->memo_x = x;
+        p->memo_w = w;
+        p->memo_sel = show_sel;
+    }
+    if (n > p->memo_rows || !p->memo_cells) {
+        size_t cap = n > p->memo_rows ? n : p->memo_rows;
+        struct panel_memo_row *m = realloc(p->memo, cap * sizeof(*m));
+
+        if (!m)
+            return false;
+        p->memo = m;
+        for (size_t r = p->memo_rows; r < cap; r++)
+            p->memo[r].len = 0;
+        p->memo_rows = cap;
+        free(p->memo_cells);
+        free(p->memo_elems);
+        p->memo_cells = malloc(cap * (size_t)w * sizeof(*p->memo_cells));
+        p->memo_elems = malloc(cap * (size_t)w);
+        panel_forget(p);
+        if (!p->memo_cells || !p->memo_elems) {
+            free(p->memo_cells);
+            free(p->memo_elems);
+            p->memo_cells = NULL;
+            p->memo_elems = NULL;
+            return false;
+        }
+    }
+    return true;
 }
 
 static int panel_cmp(const void *a, const void *b, void *arg)
@@ -258,12 +319,32 @@ static void panel_put_cell(struct canvas *cv, int y, int x, int cw, enum panel_a
         canvas_put(cv, y, x + off, cw - off, e, text);
 }
 
+/* The cells of one row, those drawn every frame or the others. */
+static void panel_draw_cells(const struct panel *p, struct canvas *cv, int y, int x, int w,
+                             const int *xs, const int *ws, size_t row, bool selected,
+                             bool every_frame)
+{
+    char buf[1024];
+
+    for (size_t c = 0; c < p->ncols && xs[c] < w; c++) {
+        int cw = xs[c] + ws[c] > w ? w - xs[c] : ws[c];
+        enum ui_elem e;
+
+        if (p->cols[c].every_frame != every_frame)
+            continue;
+        buf[0] = '\0';
+        e = p->ops->cell(p->ctx, row, c, cw, buf, sizeof(buf));
+        panel_put_cell(cv, y, x + xs[c], cw, p->cols[c].align, selected ? UI_SELECTED : e, buf);
+    }
+}
+
 int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, bool show_sel)
 {
     int xs[PANEL_MAX_COLS], ws[PANEL_MAX_COLS];
     size_t ncols = p->ncols;
+    struct panel_key key;
+    bool memo;
     int rows;
-    char buf[1024];
 
     if (h == 0 || w <= 0)
         return 0;
@@ -286,23 +367,39 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
         if (rows > 0 && p->sel >= p->top + (size_t)rows)
             p->top = p->sel - (size_t)rows + 1;
     }
+    memo = panel_memo_at(p, y, x, w, rows, show_sel);
+    p->kept = 0;
     for (int r = 0; r < rows && p->top + (size_t)r < p->n; r++) {
         size_t i = p->top + (size_t)r;
         size_t row = p->order[i];
         bool selected = show_sel && i == p->sel;
         int ry = y + 1 + r;
+        struct panel_memo_row *m = memo ? &p->memo[r] : NULL;
+        char (*mcells)[4] = memo ? p->memo_cells + (size_t)r * (size_t)w : NULL;
+        unsigned char *melems = memo ? p->memo_elems + (size_t)r * (size_t)w : NULL;
 
-        if (selected)
-            canvas_fill(cv, ry, x, w, UI_SELECTED);
-        for (size_t c = 0; c < ncols && xs[c] < w; c++) {
-            int cw = xs[c] + ws[c] > w ? w - xs[c] : ws[c];
-            enum ui_elem e;
-
-            buf[0] = '\0';
-            e = p->ops->cell(p->ctx, row, c, cw, buf, sizeof(buf));
-            panel_put_cell(cv, ry, x + xs[c], cw, p->cols[c].align, selected ? UI_SELECTED : e,
-                           buf);
+        key.len = 0;
+        key.over = false;
+        if (m && !(p->ops->row_key(p->ctx, row, &key) && !key.over && key.len))
+            key.len = 0;
+        if (m && key.len && m->len == key.len && m->selected == selected &&
+            memcmp(m->key, key.b, key.len) == 0) {
+            canvas_row_set(cv, ry, x, w, (const char (*)[4])mcells, melems);
+            p->kept++;
+        } else {
+            if (selected)
+                canvas_fill(cv, ry, x, w, UI_SELECTED);
+            panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, false);
+            /* kept before the every_frame cells: blank there, as they are drawn over */
+            if (m)
+                m->len = 0;
+            if (m && key.len && canvas_row_get(cv, ry, x, w, mcells, melems) == w) {
+                m->len = key.len;
+                m->selected = selected;
+                memcpy(m->key, key.b, key.len);
+            }
         }
+        panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
     }
     return 1 + (rows < (int)p->n ? rows : (int)p->n);
 }

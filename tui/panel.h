@@ -19,6 +19,8 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "ui.h"
 
@@ -33,6 +35,54 @@ struct panel_column {
     int width;              /* columns; 0 = what the fixed columns leave (one per table, last) */
     enum panel_align align;
     int sort_key;           /* handed to ops->compare; -1 = cannot sort by this column */
+    /*
+     * Not covered by the row key (panel_ops.row_key): the cell is drawn every
+     * frame, also on a row whose other cells are kept (a sparkline shifts as
+     * the window fills while the figures beside it stay put).
+     */
+    bool every_frame;
+};
+
+/*
+ * A row's key: bytes that decide everything the row's cells show, but for
+ * the every_frame columns.  A row whose key is the one it had at the same
+ * place in the last draw is copied from that draw instead of being built
+ * again: on an idle kernel nearly every row of every frame.  Filled with
+ * panel_key_put(); a key that does not fit is no key (the row is built).
+ */
+#define PANEL_KEY_MAX 256
+struct panel_key {
+    size_t len;
+    bool over;
+    unsigned char b[PANEL_KEY_MAX];
+};
+
+static inline void panel_key_put(struct panel_key *k, const void *p, size_t n)
+{
+    if (k->over || n > sizeof(k->b) - k->len) {
+        k->over = true;
+        return;
+    }
+    memcpy(k->b + k->len, p, n);
+    k->len += n;
+}
+
+static inline void panel_key_u64(struct panel_key *k, uint64_t v)
+{
+    panel_key_put(k, &v, sizeof(v));
+}
+
+/* The string and its end: "ab" then "c" is not "a" then "bc". */
+static inline void panel_key_str(struct panel_key *k, const char *s)
+{
+    panel_key_put(k, s, strlen(s) + 1);
+}
+
+/* What the last draw built of its rows (panel_draw). */
+struct panel_memo_row {
+    size_t len;             /* of key; 0: nothing kept */
+    bool selected;
+    unsigned char key[PANEL_KEY_MAX];
 };
 
 struct panel_ops {
@@ -45,6 +95,11 @@ struct panel_ops {
     int (*compare)(const void *ctx, size_t a, size_t b, int sort_key);
     /* Write the text of (row, column) for a cell `width` wide; returns its element. */
     enum ui_elem (*cell)(const void *ctx, size_t row, size_t col, int width, char *buf, size_t n);
+    /*
+     * Optional (NULL: every row is built every draw).  Fill the row's key;
+     * false when there is none, as for a row whose figures move each frame.
+     */
+    bool (*row_key)(const void *ctx, size_t row, struct panel_key *k);
 };
 
 struct panel {
@@ -65,6 +120,18 @@ struct panel {
     regex_t filter;
     char filter_src[PANEL_FILTER_MAX];
     int page;               /* data rows the last draw showed (PgUp/PgDn step) */
+    /*
+     * The rows the last draw built, by place on screen: their keys, and
+     * their cells as drawn but for the every_frame columns (blank there).
+     * Valid for the place (memo_y, memo_x, memo_w, memo_sel) only.
+     */
+    struct panel_memo_row *memo;
+    char (*memo_cells)[4];
+    unsigned char *memo_elems;
+    size_t memo_rows;
+    int memo_y, memo_x, memo_w;
+    bool memo_sel;
+    int kept;               /* rows the last draw copied (tests, benchmarks) */
 };
 
 void panel_init(struct panel *p, const struct panel_column *cols, size_t ncols,
@@ -109,7 +176,12 @@ int panel_height(const struct panel *p);
  * Draw the title row and the rows that fit in h rows (h < 0: all of them) at
  * (y, x), w columns wide.  show_sel highlights the selection (interactive).
  * Scrolls just enough to keep the selection visible.  Returns the rows used.
+ * A row with the key it had at its place in the last draw is copied from
+ * that draw (see panel_key).
  */
 int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, bool show_sel);
+
+/* Forget the rows kept from the last draw: the next draw builds them all. */
+void panel_forget(struct panel *p);
 
 #endif

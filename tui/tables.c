@@ -188,6 +188,38 @@ static enum ui_elem series_cell(const struct app *a, long series, enum series_co
     return cell_delta(ok, (int64_t)llround(v), bytes, buf, n);
 }
 
+/*
+ * The trend columns' part of a row key (panel.h), but the sparkline's, which
+ * is drawn every frame: what the growth, "vs START" and "vs MARK" show.
+ * Only a series that held one value over the whole window has one: its
+ * growth is 0 however the window's ends move, and the rest is that value,
+ * the base and the mark.  false for a series that moved in the window.
+ */
+static bool key_series(const struct app *a, long series, struct panel_key *k)
+{
+    const struct trend *h = &a->tr;
+    const struct trend_series *s = trend_series(h, series);
+    uint64_t v;
+    unsigned char has[3];
+
+    if (!s) {
+        panel_key_u64(k, 0); /* every figure "-" */
+        return true;
+    }
+    if (!trend_flat(h, s, &v))
+        return false;
+    /* trend_rate: two points at different times; since(): a base, a mark */
+    has[0] = h->n > 1 && trend_time(h, h->n - 1) > trend_time(h, 0);
+    has[1] = h->has_base;
+    has[2] = h->has_mark;
+    panel_key_u64(k, 1);
+    panel_key_put(k, has, sizeof(has));
+    panel_key_u64(k, v);
+    panel_key_u64(k, s->base);
+    panel_key_u64(k, s->mark);
+    return true;
+}
+
 /* Largest growth first; rows without a figure last. */
 static int series_compare(const struct app *a, long sa, long sb, enum series_col c)
 {
@@ -201,7 +233,7 @@ static int series_compare(const struct app *a, long sa, long sb, enum series_col
 
 #define TREND_COLS(first)                                                         \
     { "GROWTH/m", 8, PANEL_RIGHT, (first) }, { "vs START", 8, PANEL_RIGHT, (first) + 1 }, \
-        { "vs MARK", 8, PANEL_RIGHT, (first) + 2 }, { "HISTORY", 0, PANEL_LEFT, -1 }
+        { "vs MARK", 8, PANEL_RIGHT, (first) + 2 }, { "HISTORY", 0, PANEL_LEFT, -1, true }
 
 /* Map a column at or after `first` (the TREND_COLS) to its series column. */
 static enum series_col trend_col(size_t col, size_t first)
@@ -302,8 +334,20 @@ static enum ui_elem caches_cell(const void *ctx, size_t row, size_t col, int wid
     return UI_NORMAL;
 }
 
+static bool caches_key(const void *ctx, size_t row, struct panel_key *k)
+{
+    const struct app *a = ctx;
+    const struct slab_cache *c = cache_of(a, row);
+    const uint64_t f[] = { a->caches[row].suspect, c->active_objs, c->num_objs, c->objsize,
+                           c->num_slabs, c->bytes_total };
+
+    panel_key_put(k, f, sizeof(f));
+    panel_key_str(k, c->name);
+    return key_series(a, a->caches[row].series, k);
+}
+
 static const struct panel_ops caches_ops = {
-    caches_count, caches_name, caches_compare, caches_cell,
+    caches_count, caches_name, caches_compare, caches_cell, caches_key,
 };
 
 /* --- kmalloc ------------------------------------------------------------------------- */
@@ -397,8 +441,20 @@ static enum ui_elem kmalloc_cell(const void *ctx, size_t row, size_t col, int wi
     return UI_NORMAL;
 }
 
+static bool kmalloc_key(const void *ctx, size_t row, struct panel_key *k)
+{
+    const struct app *a = ctx;
+    const struct kmalloc_class *c = &a->classes[row];
+    const uint64_t f[] = { c->suspect, c->present, c->total, c->active, c->objs };
+
+    panel_key_put(k, f, sizeof(f));
+    panel_key_put(k, c->bytes, sizeof(c->bytes));
+    panel_key_str(k, c->label);
+    return key_series(a, c->series, k);
+}
+
 static const struct panel_ops kmalloc_ops = {
-    kmalloc_count, kmalloc_name, kmalloc_compare, kmalloc_cell,
+    kmalloc_count, kmalloc_name, kmalloc_compare, kmalloc_cell, kmalloc_key,
 };
 
 /* --- Overview: meminfo ------------------------------------------------------------------ */
@@ -412,7 +468,7 @@ static const struct panel_column meminfo_cols[] = {
     { "GROWTH/m", 8, PANEL_RIGHT, -1 },
     { "vs START", 8, PANEL_RIGHT, -1 },
     { "vs MARK", 8, PANEL_RIGHT, -1 },
-    { "HISTORY", 0, PANEL_LEFT, -1 },
+    { "HISTORY", 0, PANEL_LEFT, -1, true },
 };
 
 static const enum meminfo_key meminfo_keys[APP_MEMINFO_ROWS] = {
@@ -462,8 +518,21 @@ static enum ui_elem meminfo_cell(const void *ctx, size_t row, size_t col, int wi
     return series_cell(a, m->series, trend_col(col, M_TREND), true, width, buf, n);
 }
 
+static bool meminfo_key(const void *ctx, size_t row, struct panel_key *k)
+{
+    const struct app *a = ctx;
+    const struct meminfo_row *m = &a->meminfo[row];
+    bool has = a->view && sampler_valid(a->view, SRC_MEMINFO) &&
+               meminfo_has(&a->view->meminfo, m->key);
+    const uint64_t f[] = { m->suspect, (uint64_t)m->key, has,
+                           has ? a->view->meminfo.value[m->key] : 0 };
+
+    panel_key_put(k, f, sizeof(f));
+    return !has || key_series(a, m->series, k);
+}
+
 static const struct panel_ops meminfo_ops = {
-    meminfo_count, meminfo_name, meminfo_compare, meminfo_cell,
+    meminfo_count, meminfo_name, meminfo_compare, meminfo_cell, meminfo_key,
 };
 
 /* --- Overview: top growers -------------------------------------------------------------- */
@@ -477,7 +546,7 @@ static const struct panel_column grower_cols[] = {
     [G_NOW] = { "NOW", 8, PANEL_RIGHT, G_NOW },
     [G_GROWTH] = { "GROWTH", 8, PANEL_RIGHT, G_GROWTH },
     [G_RATE] = { "GROWTH/m", 8, PANEL_RIGHT, G_RATE },
-    [G_HISTORY] = { "HISTORY", 0, PANEL_LEFT, -1 },
+    [G_HISTORY] = { "HISTORY", 0, PANEL_LEFT, -1, true },
 };
 
 static const char *kind_short(int kind)
@@ -565,7 +634,7 @@ static enum ui_elem growers_cell(const void *ctx, size_t row, size_t col, int wi
 }
 
 static const struct panel_ops growers_ops = {
-    growers_count, growers_name, growers_compare, growers_cell,
+    growers_count, growers_name, growers_compare, growers_cell, NULL,
 };
 
 /* --- Overview: leak suspects ------------------------------------------------------------ */
@@ -652,7 +721,7 @@ static enum ui_elem suspects_cell(const void *ctx, size_t row, size_t col, int w
 }
 
 static const struct panel_ops suspects_ops = {
-    suspects_count, suspects_name, suspects_compare, suspects_cell,
+    suspects_count, suspects_name, suspects_compare, suspects_cell, NULL,
 };
 
 /* --- vmalloc: by type ------------------------------------------------------------------- */
@@ -668,7 +737,7 @@ static const struct panel_column vmtype_cols[] = {
     { "GROWTH/m", 8, PANEL_RIGHT, -1 },
     { "vs START", 8, PANEL_RIGHT, -1 },
     { "vs MARK", 8, PANEL_RIGHT, -1 },
-    { "HISTORY", 0, PANEL_LEFT, -1 },
+    { "HISTORY", 0, PANEL_LEFT, -1, true },
 };
 
 /* The types that have areas, the total, and the unpurged row (always: it explains VmallocUsed). */
@@ -731,7 +800,7 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
 }
 
 static const struct panel_ops vmtypes_ops = {
-    vmtypes_count, vmtypes_name, meminfo_compare, vmtypes_cell,
+    vmtypes_count, vmtypes_name, meminfo_compare, vmtypes_cell, NULL,
 };
 
 /* --- vmalloc: by caller ----------------------------------------------------------------- */
@@ -821,8 +890,19 @@ static enum ui_elem vmcallers_cell(const void *ctx, size_t row, size_t col, int 
     return UI_NORMAL;
 }
 
+static bool vmcallers_key(const void *ctx, size_t row, struct panel_key *k)
+{
+    const struct app *a = ctx;
+    const struct vm_caller_row *v = &a->vmcallers[row];
+    const uint64_t f[] = { v->suspect, v->types, v->areas, v->bytes, vm_real(a, v) };
+
+    panel_key_put(k, f, sizeof(f));
+    panel_key_str(k, v->name);
+    return key_series(a, v->series, k);
+}
+
 static const struct panel_ops vmcallers_ops = {
-    vmcallers_count, vmcallers_name, vmcallers_compare, vmcallers_cell,
+    vmcallers_count, vmcallers_name, vmcallers_compare, vmcallers_cell, vmcallers_key,
 };
 
 /* --- Buddy: zones ------------------------------------------------------------------------ */
@@ -904,7 +984,7 @@ static enum ui_elem zones_cell(const void *ctx, size_t row, size_t col, int widt
 }
 
 static const struct panel_ops zones_ops = {
-    zones_count, zones_name, zones_compare, zones_cell,
+    zones_count, zones_name, zones_compare, zones_cell, NULL,
 };
 
 /* --- lifecycle -------------------------------------------------------------------------- */

@@ -723,6 +723,44 @@ void canvas_fill(struct canvas *cv, int y, int x, int w, enum ui_elem e)
         memset(cv->elems + at, e, (size_t)w);
 }
 
+/* Cells [x, x + w) of row y clipped to the canvas: their count, and the first one's index in *at. */
+static int row_span(const struct canvas *cv, int y, int x, int w, size_t *at)
+{
+    if (x < 0 || x >= cv->w || y < 0 || y >= cv->h || w <= 0)
+        return 0;
+    *at = (size_t)y * (size_t)cv->w + (size_t)x;
+    return w < cv->w - x ? w : cv->w - x;
+}
+
+int canvas_row_get(const struct canvas *cv, int y, int x, int w, char (*cells)[4],
+                   unsigned char *elems)
+{
+    size_t at = 0;
+    int n = row_span(cv, y, x, w, &at);
+
+    memcpy(cells, cv->cells + at, (size_t)n * sizeof(*cells));
+    if (cv->elems)
+        memcpy(elems, cv->elems + at, (size_t)n);
+    else
+        memset(elems, UI_NELEMS, (size_t)n);
+    return n;
+}
+
+int canvas_row_set(struct canvas *cv, int y, int x, int w, const char (*cells)[4],
+                   const unsigned char *elems)
+{
+    size_t at = 0;
+    int n;
+
+    if (!buffer_row(cv, y))
+        return 0;
+    n = row_span(cv, y, x, w, &at);
+    memcpy(cv->cells + at, cells, (size_t)n * sizeof(*cells));
+    if (cv->elems)
+        memcpy(cv->elems + at, elems, (size_t)n);
+    return n;
+}
+
 int canvas_put(struct canvas *cv, int y, int x, int maxw, enum ui_elem e, const char *s)
 {
     int limit, cols = 0;

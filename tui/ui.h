@@ -113,6 +113,17 @@ int canvas_put(struct canvas *cv, int y, int x, int maxw, enum ui_elem e, const 
 /* Paint w blank columns from (y, x) in element e (negative w: to the right edge). */
 void canvas_fill(struct canvas *cv, int y, int x, int w, enum ui_elem e);
 
+/*
+ * Copy the w cells of row y from x (clipped to the canvas), with their
+ * elements, out of the canvas or back in: a panel keeps the rows it drew to
+ * put them back in the next frame.  A canvas without elements gives
+ * UI_NELEMS.  Returns the cells copied (0 for a row not drawn yet).
+ */
+int canvas_row_get(const struct canvas *cv, int y, int x, int w, char (*cells)[4],
+                   unsigned char *elems);
+int canvas_row_set(struct canvas *cv, int y, int x, int w, const char (*cells)[4],
+                   const unsigned char *elems);
+
 /* Columns that canvas_put would use for s (every glyph we draw is one column wide). */
 int ui_text_width(const char *s);
 

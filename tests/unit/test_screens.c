@@ -1,0 +1,339 @@
+/*
+ * screens: a frame whose panels copy the rows they kept from the last draw
+ * (panel.h, row keys) is, cell for cell and element for element, the frame
+ * built from scratch, on every table screen:
+ *
+ *   - an idle session sampling a /proc copy (direct source) as it goes on,
+ *     most caches still, a few growing now and then, at two widths (a
+ *     sparkline wider than the window's points and one narrower);
+ *   - the selection moving, a mark, another sort, a filter, between samples;
+ *   - the real growth trace (30 records, every figure moving) stepped back
+ *     and forth.
+ *
+ * Each frame is drawn twice: once as kmemtop draws it (the rows kept from
+ * the frame before), once with every panel's kept rows hidden.  The copies
+ * must really happen: the idle session counts them.
+ */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../../tui/keys.h"
+#include "../../tui/screens.h"
+#include "../../tui/timeline.h"
+#include "../../tui/ui.h"
+#include "util.h"
+
+static struct app A; /* large: not on the stack */
+
+static struct panel *const PANELS[] = {
+    &A.p_meminfo, &A.p_suspects, &A.p_growers, &A.p_kmalloc,
+    &A.p_caches,  &A.p_vmtypes,  &A.p_vmcallers, &A.p_zones,
+};
+#define NPANELS (sizeof(PANELS) / sizeof(PANELS[0]))
+
+static const enum screen_id TABLE_SCREENS[] = {
+    SCREEN_OVERVIEW, SCREEN_KMALLOC, SCREEN_CACHES, SCREEN_VMALLOC, SCREEN_BUDDY,
+};
+
+static size_t nframes, nkept;
+
+/* A fixed canvas with elements, like the curses one, that is not the terminal. */
+static void canvas_make(struct canvas *cv, int w, int h)
+{
+    memset(cv, 0, sizeof(*cv));
+    cv->w = w;
+    cv->h = cv->rows_cap = h;
+    cv->cells = calloc((size_t)w * (size_t)h, sizeof(*cv->cells));
+    cv->elems = calloc((size_t)w * (size_t)h, 1);
+    assert_non_null(cv->cells);
+    assert_non_null(cv->elems);
+}
+
+static void canvas_drop(struct canvas *cv)
+{
+    free(cv->cells);
+    free(cv->elems);
+}
+
+/* The frame with nothing kept: each panel's memo set aside for one draw, then put back. */
+static void draw_built(struct canvas *cv)
+{
+    struct panel saved[NPANELS];
+
+    for (size_t i = 0; i < NPANELS; i++) {
+        saved[i] = *PANELS[i];
+        PANELS[i]->memo = NULL;
+        PANELS[i]->memo_cells = NULL;
+        PANELS[i]->memo_elems = NULL;
+        PANELS[i]->memo_rows = 0;
+    }
+    screens_draw(&A, cv, true);
+    for (size_t i = 0; i < NPANELS; i++) {
+        struct panel *p = PANELS[i];
+
+        assert_int_equal(p->kept, 0);
+        free(p->memo);
+        free(p->memo_cells);
+        free(p->memo_elems);
+        p->memo = saved[i].memo;
+        p->memo_cells = saved[i].memo_cells;
+        p->memo_elems = saved[i].memo_elems;
+        p->memo_rows = saved[i].memo_rows;
+        p->memo_y = saved[i].memo_y;
+        p->memo_x = saved[i].memo_x;
+        p->memo_w = saved[i].memo_w;
+        p->memo_sel = saved[i].memo_sel;
+    }
+}
+
+static void row_text(const struct canvas *cv, int y, char *out, size_t n)
+{
+    size_t pos = 0;
+
+    for (int x = 0; x < cv->w && pos + 5 < n; x++) {
+        const char *c = cv->cells[(size_t)y * (size_t)cv->w + (size_t)x];
+        size_t len = strnlen(c, 4);
+
+        memcpy(out + pos, len ? c : " ", len ? len : 1);
+        pos += len ? len : 1;
+    }
+    out[pos] = '\0';
+}
+
+/* Draw the screen shown both ways and compare. */
+static void check_frame(struct canvas *kept, struct canvas *built, const char *what)
+{
+    size_t cells = (size_t)kept->w * (size_t)kept->h;
+
+    screens_draw(&A, kept, true);
+    for (size_t i = 0; i < NPANELS; i++)
+        nkept += (size_t)PANELS[i]->kept;
+    draw_built(built);
+    nframes++;
+    for (size_t i = 0; i < cells; i++) {
+        if (memcmp(kept->cells[i], built->cells[i], 4) != 0 || kept->elems[i] != built->elems[i]) {
+            char a[1024], b[1024];
+            int y = (int)(i / (size_t)kept->w);
+
+            row_text(kept, y, a, sizeof(a));
+            row_text(built, y, b, sizeof(b));
+            fail_msg("%s, screen %s, row %d column %d (elements %d, %d):\n kept  \"%s\"\n built \"%s\"",
+                     what, screen_name(A.screen), y, (int)(i % (size_t)kept->w),
+                     kept->elems[i], built->elems[i], a, b);
+        }
+    }
+}
+
+/* Every table screen, in turn, at the same place as the frame before it. */
+static void check_screens(struct canvas *kept, struct canvas *built, const char *what)
+{
+    enum screen_id was = A.screen;
+
+    for (size_t s = 0; s < sizeof(TABLE_SCREENS) / sizeof(TABLE_SCREENS[0]); s++) {
+        A.screen = TABLE_SCREENS[s];
+        check_frame(kept, built, what);
+    }
+    A.screen = was;
+}
+
+static void keys(const char *s)
+{
+    for (; *s; s++)
+        keys_dispatch(&A, *s == '\n' ? UI_KEY_ENTER : *s == 'v' ? UI_KEY_DOWN : (unsigned char)*s);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len;
+    char *buf = fixture_read(from, &len);
+    FILE *f = fopen(to, "wb");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+/* The idle slabinfo with `grown` objects more in dentry and kmalloc-1k (0: as it is). */
+static void write_slabinfo(const char *dir, unsigned grown)
+{
+    size_t len;
+    char *buf = fixture_read("tests/fixtures/idle/slabinfo", &len), path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/slabinfo", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        char name[64];
+        unsigned long act, num, size, per, pages, sl_act, sl_num;
+
+        if (grown && sscanf(line, "%63s %lu %lu %lu %lu %lu : tunables %*u %*u %*u : slabdata %lu %lu",
+                            name, &act, &num, &size, &per, &pages, &sl_act, &sl_num) == 8 &&
+            (strcmp(name, "dentry") == 0 || strcmp(name, "kmalloc-1k") == 0)) {
+            unsigned long slabs = (num + grown + per - 1) / per;
+
+            fprintf(f, "%s %lu %lu %lu %lu %lu : tunables 0 0 0 : slabdata %lu %lu 0\n", name,
+                    act + grown, num + grown, size, per, pages, slabs, slabs);
+            continue;
+        }
+        fprintf(f, "%s\n", line);
+    }
+    fclose(f);
+    free(buf);
+}
+
+/* One sample of the direct source, handled as kmemtop's loop does. */
+static void sample(void)
+{
+    unsigned ev = source_service(&A.src, source_deadline(&A.src), false);
+
+    if (ev & SOURCE_EV_HISTORY)
+        timeline_reload(&A);
+    if (ev & SOURCE_EV_DATA)
+        timeline_on_data(&A);
+    assert_true(ev & SOURCE_EV_DATA);
+}
+
+static void idle_session(int w, int h)
+{
+    static const char *const files[] = { "buddyinfo", "meminfo", "vmallocinfo", "pagesize",
+                                         "kernel-release", "zoneinfo", "pagetypeinfo" };
+    char dir[] = "/tmp/kmw-test-screens-XXXXXX", from[256], to[512], what[64];
+    struct canvas kept, built;
+    unsigned grown = 0;
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(from, sizeof(from), "tests/fixtures/idle/%s", files[i]);
+        snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
+        copy_file(from, to);
+    }
+    write_slabinfo(dir, 0);
+    memset(&A, 0, sizeof(A));
+    A.proc_root = dir;
+    A.interval_ms = 1000;
+    A.screen = SCREEN_CACHES;
+    A.interactive = true;
+    source_open_direct(&A.src, dir, 1000, 4096);
+    suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
+    screens_init(&A);
+    timeline_init(&A, 0); /* 1m: a trend bucket is 83 ms */
+    canvas_make(&kept, w, h);
+    canvas_make(&built, w, h);
+    for (int step = 0; step < 48; step++) {
+        /* growing for a few samples now and then, still in between */
+        if (step % 12 >= 8) {
+            grown += 64u * (unsigned)step;
+            write_slabinfo(dir, grown);
+        }
+        nanosleep(&(struct timespec){ 0, 90 * 1000000 }, NULL);
+        sample();
+        snprintf(what, sizeof(what), "%dx%d, sample %d", w, h, step);
+        check_screens(&kept, &built, what);
+        /* the user, between samples */
+        switch (step) {
+        case 10:
+            keys("vvv");
+            break;
+        case 20:
+            keys("m");
+            break;
+        case 26:
+            keys(">");
+            break;
+        case 30:
+            keys("<I");
+            break;
+        case 36:
+            keys("\\kmalloc|dentry\n");
+            break;
+        case 42:
+            keys("\\\n");
+            break;
+        default:
+            break;
+        }
+        if (step == 10 || step == 20 || step == 26 || step == 30 || step == 36 || step == 42)
+            check_screens(&kept, &built, what);
+    }
+    canvas_drop(&kept);
+    canvas_drop(&built);
+    timeline_fini(&A);
+    screens_fini(&A);
+    suspects_fini(&A.sus);
+    source_close(&A.src);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
+        unlink(to);
+    }
+    snprintf(to, sizeof(to), "%s/slabinfo", dir);
+    unlink(to);
+    rmdir(dir);
+}
+
+static void test_idle_session(void **state)
+{
+    (void)state;
+    nframes = nkept = 0;
+    idle_session(200, 60);
+    idle_session(100, 30);
+    /* rows must really be copied, most of them (counts, not timings) */
+    assert_true(nframes > 400);
+    assert_true(nkept > nframes * 10);
+}
+
+static void test_growth_trace(void **state)
+{
+    char path[] = "/tmp/kmw-test-screens-XXXXXX", err[600], msg[200];
+    struct canvas kept, built;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    if (ring_import_dir("tests/fixtures/growth-trace", path, NULL, err, sizeof(err)) < 0)
+        fail_msg("import: %s", err);
+    memset(&A, 0, sizeof(A));
+    A.interval_ms = 1000;
+    A.interactive = true;
+    if (source_open_replay(&A.src, path, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
+    screens_init(&A);
+    timeline_init(&A, 0);
+    timeline_reload(&A);
+    canvas_make(&kept, 160, 50);
+    canvas_make(&built, 160, 50);
+    nframes = 0;
+    for (int step = 0; step < 70; step++) {
+        int dir = step < 35 ? -1 : 1;
+
+        snprintf(msg, sizeof(msg), "trace, step %d", step);
+        check_screens(&kept, &built, msg);
+        keys(dir < 0 ? "t" : "T");
+        if (step == 20)
+            keys("mvv");
+    }
+    assert_true(nframes >= 350);
+    canvas_drop(&kept);
+    canvas_drop(&built);
+    timeline_fini(&A);
+    screens_fini(&A);
+    suspects_fini(&A.sus);
+    source_close(&A.src);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_session),
+        cmocka_unit_test(test_growth_trace),
+    };
+
+    ui_locale_init();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
