@@ -201,6 +201,13 @@ static int map_sources(const struct slab_info *si, struct kmalloc_table *kt)
         if (lo >= kt->n || kt->rows[lo].size != size || kt->rows[lo].variant != v ||
             i > UINT32_MAX || lo > UINT32_MAX)
             return 0; /* not found (cannot happen): no map, refresh will build */
+        /*
+         * Two caches of one name (never in a kernel's slabinfo, possible in a damaged ring
+         * file) are two rows in an order qsort leaves open: no map, refresh will build.
+         */
+        if (v != KMALLOC_RND && lo + 1 < kt->n && kt->rows[lo + 1].size == size &&
+            kt->rows[lo + 1].variant == v && strcmp(kt->rows[lo + 1].cache, c->name) == 0)
+            return 0;
         if (array_reserve((void **)&kt->src, &kt->src_cap, kt->src_n + 1, sizeof(*kt->src)) < 0)
             return -ENOMEM;
         kt->src[kt->src_n].cache = (uint32_t)i;

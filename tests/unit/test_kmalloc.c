@@ -243,6 +243,43 @@ static void test_duplicates_not_classes(void **state)
     done(&p);
 }
 
+/*
+ * Two caches of one kmalloc name reach the table only from a damaged ring
+ * file (slab_parse renames the second): kmalloc_refresh must still give
+ * kmalloc_build's table, two rows, not one row summing both.
+ */
+static void test_refresh_same_names(void **state)
+{
+    static const char in[] = HDR21
+        "kmalloc-1k 288 288 1024 32 8 : tunables 0 0 0 : slabdata 9 9 0\n"
+        "kmalloc-2k 810 880 2048 16 8 : tunables 0 0 0 : slabdata 55 55 0\n"
+        "kmalloc-64 100 128 64 64 1 : tunables 0 0 0 : slabdata 2 2 0\n";
+    struct parsed p;
+    struct kmalloc_table fresh;
+
+    (void)state;
+    build(&p, STRBUF(in));
+    strcpy(p.si.caches[1].name, "kmalloc-1k");
+    p.si.caches[1].objsize = 1024;
+    assert_int_equal(kmalloc_build(&p.si, &p.kt), 0);
+    assert_int_equal(p.kt.n, 3);
+    /* counts change, names and order do not: what slab_parse_incr calls same_names */
+    p.si.caches[0].active_objs = 300;
+    p.si.caches[1].active_objs = 820;
+    assert_int_equal(kmalloc_refresh(&p.si, &p.kt), 0);
+    kmalloc_table_init(&fresh);
+    assert_int_equal(kmalloc_build(&p.si, &fresh), 0);
+    assert_int_equal(p.kt.n, fresh.n);
+    for (size_t i = 0; i < fresh.n; i++) {
+        assert_string_equal(p.kt.rows[i].cache, fresh.rows[i].cache);
+        assert_int_equal(p.kt.rows[i].active_objs, fresh.rows[i].active_objs);
+        assert_int_equal(p.kt.rows[i].num_objs, fresh.rows[i].num_objs);
+        assert_int_equal(p.kt.rows[i].bytes_total, fresh.rows[i].bytes_total);
+    }
+    kmalloc_table_free(&fresh);
+    done(&p);
+}
+
 static void test_idle_fixture(void **state)
 {
     static const uint64_t sizes[] = { 8, 16, 32, 64, 96, 128, 192, 256, 512,
@@ -386,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_variant_names),
         cmocka_unit_test(test_rnd_summed),
         cmocka_unit_test(test_duplicates_not_classes),
+        cmocka_unit_test(test_refresh_same_names),
         cmocka_unit_test(test_idle_fixture),
         cmocka_unit_test(test_procfs_fixture),
         cmocka_unit_test(test_slab_names),
