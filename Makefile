@@ -112,6 +112,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 # The trend is kmemtop's, not the common library's: its test links it too.
 $(BUILD)/tests/test_trend: $(BUILD)/obj/tui/trend.o
+# The event loop is the daemon's: its test links it ahead of the library it uses.
+$(BUILD)/tests/test_loop: $(BUILD)/obj/tests/unit/test_loop.o $(BUILD)/obj/daemon/loop.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_CMOCKA) -lm
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
