@@ -112,6 +112,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 # The trend is kmemtop's, not the common library's: its test links it too.
 $(BUILD)/tests/test_trend: $(BUILD)/obj/tui/trend.o
+# The event loop is the daemon's: its test links it ahead of the library it uses.
+$(BUILD)/tests/test_loop: $(BUILD)/obj/tests/unit/test_loop.o $(BUILD)/obj/daemon/loop.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS_CMOCKA) -lm
 
 # kmemtop's screens: its modules without its main(), as bench_frame below.
 $(BUILD)/tests/test_screens: $(BUILD)/obj/tests/unit/test_screens.o $(call obj,$(filter-out tui/kmemtop.c,$(TUI_SRC))) $(LIB)

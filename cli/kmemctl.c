@@ -371,20 +371,26 @@ static void output_status(json_t *o, const struct opts *opt)
     printf("kmemwatchd %s, protocol %" JSON_INTEGER_FORMAT ", started %s, %" JSON_INTEGER_FORMAT " clients\n\n",
            json_string_value(json_object_get(o, "version")), json_integer_value(json_object_get(o, "protocol")),
            tb, json_integer_value(json_object_get(o, "clients")));
-    printf("%-12s %8s %10s %6s %7s  %-19s  %s\n", "SOURCE", "INTERVAL", "SAMPLES", "LATE", "ERRORS", "LAST",
-           "ERROR");
+    printf("%-12s %8s %10s %6s %7s %7s  %-19s  %s\n", "SOURCE", "INTERVAL", "SAMPLES", "LATE", "DELAYED",
+           "ERRORS", "LAST", "ERROR");
     json_object_foreach(srcs, name, s) {
-        json_t *last = json_object_get(s, "last");
+        json_t *last = json_object_get(s, "last"), *delayed = json_object_get(s, "delayed");
         const char *e = json_string_value(json_object_get(s, "error"));
+        char db[24];
         if (json_is_number(last))
             fmt_time(tb, sizeof(tb), json_number_value(last));
         else
             snprintf(tb, sizeof(tb), "-");
-        printf("%-12s %7.1fs %10" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT " %7" JSON_INTEGER_FORMAT
+        /* a daemon from before the split into late and delayed does not send it */
+        if (json_is_integer(delayed))
+            snprintf(db, sizeof(db), "%" JSON_INTEGER_FORMAT, json_integer_value(delayed));
+        else
+            snprintf(db, sizeof(db), "-");
+        printf("%-12s %7.1fs %10" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT " %7s %7" JSON_INTEGER_FORMAT
                "  %-19s  %s\n",
                name, json_number_value(json_object_get(s, "interval")),
                json_integer_value(json_object_get(s, "samples")), json_integer_value(json_object_get(s, "late")),
-               json_integer_value(json_object_get(s, "errors")), tb, e ? e : "-");
+               db, json_integer_value(json_object_get(s, "errors")), tb, e ? e : "-");
     }
     if (json_is_object(ring)) {
         char sz[32];

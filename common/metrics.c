@@ -255,11 +255,18 @@ static void source_metrics(FILE *f, const struct sampler *sm, const struct metri
         if (sm->wanted & SRC_BIT(s))
             fprintf(f, "kmemwatch_sample_errors_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
                     (unsigned long long)x->src[s].errors);
-    family(f, "kmemwatch_samples_late_total", "counter", "Samples taken more than 100 ms after their deadline.");
+    family(f, "kmemwatch_samples_late_total", "counter",
+           "Samples taken more than 100 ms after their deadline because kmemwatchd was busy.");
     for (int s = 0; s < SRC_N; s++)
         if (sm->wanted & SRC_BIT(s))
             fprintf(f, "kmemwatch_samples_late_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
                     (unsigned long long)x->src[s].late);
+    family(f, "kmemwatch_samples_delayed_total", "counter",
+           "Samples taken more than 100 ms after their deadline because the system did not run kmemwatchd in time.");
+    for (int s = 0; s < SRC_N; s++)
+        if (sm->wanted & SRC_BIT(s))
+            fprintf(f, "kmemwatch_samples_delayed_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
+                    (unsigned long long)x->src[s].delayed);
     family(f, "kmemwatch_read_duration_seconds", "gauge", "Time the last read and parse of the source took.");
     for (int s = 0; s < SRC_N; s++)
         if (sm->wanted & SRC_BIT(s))

@@ -31,7 +31,8 @@ struct metrics_opts {
 struct metrics_source_stats {
     uint64_t samples;
     uint64_t errors;
-    uint64_t late;
+    uint64_t late;                  /* more than 100 ms after the deadline, the daemon's doing */
+    uint64_t delayed;               /* ... the system's (not run in time after its wait) */
     double read_seconds;            /* last read + parse */
     bool up;                        /* last read succeeded */
 };

@@ -143,6 +143,7 @@ static void cmd_hello(struct client *c)
         json_object_set_new(so, "last", sc->last_wall_ns ? unix_time(sc->last_wall_ns) : json_null());
         json_object_set_new(so, "samples", json_integer((json_int_t)sc->samples));
         json_object_set_new(so, "late", json_integer((json_int_t)sc->late));
+        json_object_set_new(so, "delayed", json_integer((json_int_t)sc->delayed));
         json_object_set_new(so, "errors", json_integer((json_int_t)sc->errors));
         json_object_set_new(so, "error", D.sm.src[s].err ? json_string(D.sm.src[s].errmsg) : json_null());
         json_object_set_new(srcs, src_name((enum src_id)s), so);
@@ -550,6 +551,7 @@ char *cmd_metrics_text(size_t *len)
         x.src[s].samples = D.sched[s].samples;
         x.src[s].errors = D.sched[s].errors;
         x.src[s].late = D.sched[s].late;
+        x.src[s].delayed = D.sched[s].delayed;
         x.src[s].read_seconds = (double)D.sm.src[s].read_ns / 1e9;
         x.src[s].up = sampler_valid(&D.sm, (enum src_id)s);
     }

@@ -23,7 +23,16 @@ struct sched {
     uint64_t interval_ns;
     uint64_t deadline;        /* absolute CLOCK_MONOTONIC */
     uint64_t samples;
-    uint64_t late;            /* taken more than 100 ms after the deadline */
+    /*
+     * Samples taken more than 100 ms (LATE_NS) after the deadline, by whose
+     * doing (tick() in kmemwatchd.c).  late: the daemon's own part of the
+     * delay, the time it was not blocked in the loop's wait, is over 100 ms
+     * (it was busy).  delayed: the others, over 100 ms only with the time
+     * after the deadline it spent blocked in the wait (woken, but the system
+     * did not run it: CPU steal, a stop).
+     */
+    uint64_t late;
+    uint64_t delayed;
     uint64_t errors;
     uint64_t last_wall_ns;    /* wall time of the last successful sample */
     int last_err;

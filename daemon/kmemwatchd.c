@@ -37,6 +37,8 @@
 #define NSEC 1000000000ull
 /* sources due within this much of each other are read in the same tick */
 #define TICK_SLACK_NS (2 * 1000000ull)
+/* a sample this long after its deadline counts as late or delayed (struct sched) */
+#define LATE_NS (NSEC / 10)
 
 struct daemon D;
 
@@ -169,8 +171,19 @@ static void tick(void *arg)
 
         if (sc->deadline > now + TICK_SLACK_NS)
             continue;
-        if (now > sc->deadline + NSEC / 10)
-            sc->late++;
+        /*
+         * The part of the delay the loop spent blocked in its wait is the
+         * system's (a host stealing the CPU, a stop): counting it as late
+         * would blame the daemon for a scheduler it does not control, and
+         * hide its own unfairness in the noise.  The rest is the daemon's.
+         */
+        if (now > sc->deadline + LATE_NS) {
+            uint64_t own = now - sc->deadline - loop_slept_since_ns(sc->deadline);
+            if (own > LATE_NS)
+                sc->late++;
+            else
+                sc->delayed++;
+        }
         mask |= SRC_BIT(s);
         r = sampler_read(&D.sm, (enum src_id)s);
         sc->samples++;

@@ -51,6 +51,11 @@ static struct {
         void *arg;
     } sig[MAX_SIGNALS];
     int nsig;
+    /*
+     * The last wait: monotonic times loop_run entered epoll_wait and got
+     * events back (loop_slept_since_ns).  0 and 0 before the first.
+     */
+    uint64_t wait_enter, wait_leave;
 } L = { .epfd = -1, .tfd = -1, .sfd = -1 };
 
 /* the timerfd and signalfd use these markers in place of a struct watch */
@@ -308,18 +313,40 @@ static void run_signals(void)
                 L.sig[i].fn((int)si.ssi_signo, L.sig[i].arg);
 }
 
+uint64_t loop_slept_since_ns(uint64_t t)
+{
+    uint64_t from = t > L.wait_enter ? t : L.wait_enter;
+
+    return L.wait_leave > from ? L.wait_leave - from : 0;
+}
+
 int loop_run(void)
 {
     struct epoll_event evs[64];
+    bool resumed = false;
 
     L.quit = false;
     while (!L.quit) {
-        int n = epoll_wait(L.epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
+        int n;
+
+        /*
+         * After EINTR the wait goes on from where it was entered: a stop
+         * (SIGSTOP, SIGTSTP) ends a blocked epoll_wait with EINTR once the
+         * process is continued, and the time stopped was spent waiting, not
+         * running callbacks.
+         */
+        if (!resumed)
+            L.wait_enter = loop_now_ns();
+        n = epoll_wait(L.epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
+        L.wait_leave = loop_now_ns();
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
+                resumed = true;
                 continue;
+            }
             return -errno;
         }
+        resumed = false;
         for (int i = 0; i < n && !L.quit; i++) {
             void *p = evs[i].data.ptr;
             unsigned e = 0;

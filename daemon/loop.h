@@ -40,6 +40,24 @@ int loop_add_signal(int signo, loop_signal_fn fn, void *arg);
 int loop_run(void);
 void loop_quit(void);
 
+/*
+ * How much of the time since t the loop spent blocked in the wait that the
+ * running callbacks came out of: the part after t of the interval
+ * [entered, returned] of that epoll_wait, both taken with loop_now_ns() (a
+ * wait cut short by EINTR, as a stop and continue does, and entered again
+ * counts as one, from its first entry).  0 when t is at or after the return,
+ * and before loop_run's first wait.
+ *
+ * A timer callback splits its delay with it: for its deadline t and now =
+ * loop_now_ns() in the callback, loop_slept_since_ns(t) <= now - t is the
+ * part in which the loop was blocked although the timerfd was due, so the
+ * system did not run it (woken late, or stopped); the rest is the loop's
+ * own: callbacks that ran after the deadline, before the wait was entered
+ * or since it returned.  Time the process was preempted while running
+ * callbacks cannot be told apart from them and counts as its own.
+ */
+uint64_t loop_slept_since_ns(uint64_t t);
+
 uint64_t loop_now_ns(void);      /* CLOCK_MONOTONIC */
 uint64_t loop_wall_ns(void);     /* CLOCK_REALTIME */
 

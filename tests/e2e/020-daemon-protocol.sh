@@ -13,8 +13,8 @@ expect_eq "hello: protocol 1 and the version" "$(json_get "$OUT" 'd["ok"], d["pr
 expect_eq "hello: the four sources with their state" \
     "$(json_get "$OUT" 'sorted((k, v["error"]) for k, v in d["sources"].items())')" \
     "[('buddyinfo', None), ('meminfo', None), ('slabinfo', None), ('vmallocinfo', None)]"
-expect_eq "hello: interval, samples, late, last" \
-    "$(json_get "$OUT" 'all(set(("interval","last","samples","late","error")) <= set(v) for v in d["sources"].values()), d["sources"]["slabinfo"]["interval"]')" \
+expect_eq "hello: interval, samples, late, delayed, last" \
+    "$(json_get "$OUT" 'all(set(("interval","last","samples","late","delayed","error")) <= set(v) for v in d["sources"].values()), d["sources"]["slabinfo"]["interval"]')" \
     "(True, 0.2)"
 
 for cmd in slab kmalloc vmalloc buddy meminfo; do

@@ -65,7 +65,7 @@ fi
 fams() { grep '^# TYPE ' | awk '{print $3, $4}' | sort; }
 run $KWCLIENT "$SOCK_A" --metrics
 expect_eq "socket metrics and HTTP: the same families" "$(grep -v '^# EOF' <<<"$OUT" | fams)" "$(fams <"$T_TMP/body")"
-steady() { grep -Ev '^kmemwatch_(uptime_seconds|clients|samples_total|samples_late_total|read_duration_seconds|sample_errors_total)|^# EOF'; }
+steady() { grep -Ev '^kmemwatch_(uptime_seconds|clients|samples_total|samples_late_total|samples_delayed_total|read_duration_seconds|sample_errors_total)|^# EOF'; }
 expect_eq "socket metrics and HTTP: the same samples" "$(grep -v '^#' <<<"$OUT" | steady)" "$(grep -v '^#' "$T_TMP/body" | steady)"
 for fam in kmemwatch_growth_bytes_per_hour kmemwatch_growth_steadiness kmemwatch_leak_suspect kmemwatch_leak_suspects; do
     expect_match "family $fam with HELP" "$(cat "$T_TMP/body")" "^# HELP $fam "
