@@ -11,6 +11,10 @@
 # phase (a smoke run, figures not to be quoted); BENCH_ONLY="1 3" runs only
 # those sections (1 sampling, 2 parsers, 3 tools, 4 queries, 5 memory,
 # 6 viewer: needs tmux); BENCH_OUT=DIR keeps the results there.
+# BENCH_VIEWER_BEFORE=PATH runs that kmemtop (an older build) beside ours in
+# the idle runs of section 6, on the same daemon at the same time: the
+# daemon's cost moves with the host several times over within an hour, so
+# only a side-by-side run compares two builds.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -255,13 +259,17 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 
 # session at the default 1 s refresh.  Each run a new kmemtop, 5 s to settle, then SECS seconds
 # of both processes' CPU; medians of the runs.
 viewer_idle() {
-    local label=$1 sock=$2 secs=$3 runs=$4 r kpid k0 d0 k1 d1 ks=() ds=() rs=()
+    local label=$1 sock=$2 secs=$3 runs=$4 before=${BENCH_VIEWER_BEFORE:-} r kpid bpid k0 d0 b0 k1 d1 b1
+    local ks=() ds=() rs=() bs=()
     for r in $(seq "$runs"); do
         TMUX_SOCK=kmw-bench-$$-$label-$r
         tmux -L "$TMUX_SOCK" new-session -d -s b -x 200 -y 60 "$BUILD/kmemtop --socket $sock"
+        [ -n "$before" ] && tmux -L "$TMUX_SOCK" new-session -d -s o -x 200 -y 60 "$before --socket $sock"
         sleep 5
         kpid=$(pgrep -f -n "^$BUILD/kmemtop --socket $sock\$" || true)
-        if [ -z "$kpid" ]; then
+        bpid=
+        [ -n "$before" ] && bpid=$(pgrep -f -n "^$before --socket $sock\$" || true)
+        if [ -z "$kpid" ] || { [ -n "$before" ] && [ -z "$bpid" ]; }; then
             echo "bench/run.sh: kmemtop did not start on $sock" >&2
             tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
             TMUX_SOCK=
@@ -269,19 +277,27 @@ viewer_idle() {
         fi
         k0=$(proc_run_ms "$kpid")
         d0=$(proc_run_ms "$DPID")
+        [ -n "$bpid" ] && b0=$(proc_run_ms "$bpid")
         sleep "$secs"
         k1=$(proc_run_ms "$kpid")
         d1=$(proc_run_ms "$DPID")
+        [ -n "$bpid" ] && b1=$(proc_run_ms "$bpid")
         tmux -L "$TMUX_SOCK" kill-server 2>/dev/null
         TMUX_SOCK=
         ks+=("$(awk -v a="$k0" -v b="$k1" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / s }')")
         ds+=("$(awk -v a="$d0" -v b="$d1" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / s }')")
         rs+=("$(awk -v k="${ks[-1]}" -v d="${ds[-1]}" 'BEGIN { printf "%.3f", (d > 0 ? k / d : 0) }')")
         echo "# $label run $r: kmemtop ${ks[-1]} ms/s, daemon ${ds[-1]} ms/s, ratio ${rs[-1]}"
+        if [ -n "$bpid" ]; then
+            bs+=("$(awk -v a="$b0" -v b="$b1" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / s }')")
+            echo "# $label run $r: beside it $before ${bs[-1]} ms/s"
+        fi
     done
     rec "viewer.$label.kmemtop_ms_per_s" "$(printf '%s\n' "${ks[@]}" | median)"
     rec "viewer.$label.daemon_ms_per_s" "$(printf '%s\n' "${ds[@]}" | median)"
     rec "viewer.$label.ratio" "$(printf '%s\n' "${rs[@]}" | median)"
+    [ ${#bs[@]} -gt 0 ] && rec "viewer.$label.before_ms_per_s" "$(printf '%s\n' "${bs[@]}" | median)"
+    return 0
 }
 
 if want 6; then
@@ -435,6 +451,9 @@ if want 6; then
     row "6. ... full 10 min window / sampling" \
         "$(get viewer.full.kmemtop_ms_per_s) / $(get viewer.fresh.daemon_ms_per_s) ms/s" \
         "$r" "<= 0.25" "$(verdict "$r" "<=" 0.25)"
+    v=$(get viewer.fresh.before_ms_per_s)
+    [ -n "$v" ] && row "6. ... BENCH_VIEWER_BEFORE beside it" "kmemtop on the new / full daemon" \
+        "$v / $(get viewer.full.before_ms_per_s) ms/s" "-" "-"
     row "6. ... that daemon (sampling + growth)" "growth judged over 10 min every 10 s" \
         "$(get viewer.full.daemon_ms_per_s) ms/s" "-" "-"
     row "6. kmemtop --direct CPU per frame, 200x60" "incl. its sample of /proc" "$(get viewer.frame_ms) ms" "-" "-"
