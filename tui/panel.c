@@ -16,6 +16,14 @@ void panel_init(struct panel *p, const struct panel_column *cols, size_t ncols,
     p->sort_col = sort_col < p->ncols ? sort_col : 0;
 }
 
+static void memo_free_cells(struct panel *p)
+{
+    free(p->memo_cells);
+    free(p->memo_elems);
+    p->memo_cells = NULL;
+    p->memo_elems = NULL;
+}
+
 void panel_fini(struct panel *p)
 {
     if (p->has_filter)
@@ -23,12 +31,9 @@ void panel_fini(struct panel *p)
     free(p->order);
     p->order = NULL;
     p->n = p->cap = 0;
+    memo_free_cells(p);
     free(p->memo);
-    free(p->memo_cells);
-    free(p->memo_elems);
     p->memo = NULL;
-    p->memo_cells = NULL;
-    p->memo_elems = NULL;
     p->memo_rows = 0;
 }
 
@@ -50,10 +55,7 @@ static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool s
     if (!p->ops->row_key || w <= 0 || n == 0)
         return false;
     if (p->memo_y != y || p->memo_x != x || p->memo_w != w || p->memo_sel != show_sel) {
-        free(p->memo_cells);
-        free(p->memo_elems);
-        p->memo_cells = NULL;
-        p->memo_elems = NULL;
+        memo_free_cells(p);
         panel_forget(p);
         p->memo_y = y;
         p->memo_x = x;
@@ -70,16 +72,12 @@ static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool s
         for (size_t r = p->memo_rows; r < cap; r++)
             p->memo[r].len = 0;
         p->memo_rows = cap;
-        free(p->memo_cells);
-        free(p->memo_elems);
+        memo_free_cells(p);
         p->memo_cells = malloc(cap * (size_t)w * sizeof(*p->memo_cells));
         p->memo_elems = malloc(cap * (size_t)w);
         panel_forget(p);
         if (!p->memo_cells || !p->memo_elems) {
-            free(p->memo_cells);
-            free(p->memo_elems);
-            p->memo_cells = NULL;
-            p->memo_elems = NULL;
+            memo_free_cells(p);
             return false;
         }
     }

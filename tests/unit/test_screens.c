@@ -185,6 +185,26 @@ static void write_slabinfo(const char *dir, unsigned grown)
     free(buf);
 }
 
+/* kmemtop's modules on the source A.src opened, as its main() starts them, 1m window. */
+static void app_start(void)
+{
+    A.interval_ms = 1000;
+    A.interactive = true;
+    suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
+    screens_init(&A);
+    timeline_init(&A, 0); /* a trend bucket is 83 ms */
+}
+
+static void app_stop(struct canvas *kept, struct canvas *built)
+{
+    canvas_drop(kept);
+    canvas_drop(built);
+    timeline_fini(&A);
+    screens_fini(&A);
+    suspects_fini(&A.sus);
+    source_close(&A.src);
+}
+
 /* One sample of the direct source, handled as kmemtop's loop does. */
 static void sample(void)
 {
@@ -202,6 +222,13 @@ static void idle_session(int w, int h)
     static const char *const files[] = { "buddyinfo", "meminfo", "vmallocinfo", "pagesize",
                                          "kernel-release", "zoneinfo", "pagetypeinfo" };
     char dir[] = "/tmp/kmw-test-screens-XXXXXX", from[256], to[512], what[64];
+    static const struct {
+        int step;
+        const char *keys;
+    } user[] = {
+        { 10, "vvv" }, { 20, "m" }, { 26, ">" }, { 30, "<I" }, { 36, "\\kmalloc|dentry\n" },
+        { 42, "\\\n" },
+    };
     struct canvas kept, built;
     unsigned grown = 0;
 
@@ -214,13 +241,9 @@ static void idle_session(int w, int h)
     write_slabinfo(dir, 0);
     memset(&A, 0, sizeof(A));
     A.proc_root = dir;
-    A.interval_ms = 1000;
     A.screen = SCREEN_CACHES;
-    A.interactive = true;
     source_open_direct(&A.src, dir, 1000, 4096);
-    suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
-    screens_init(&A);
-    timeline_init(&A, 0); /* 1m: a trend bucket is 83 ms */
+    app_start();
     canvas_make(&kept, w, h);
     canvas_make(&built, w, h);
     for (int step = 0; step < 48; step++) {
@@ -233,38 +256,15 @@ static void idle_session(int w, int h)
         sample();
         snprintf(what, sizeof(what), "%dx%d, sample %d", w, h, step);
         check_screens(&kept, &built, what);
-        /* the user, between samples */
-        switch (step) {
-        case 10:
-            keys("vvv");
-            break;
-        case 20:
-            keys("m");
-            break;
-        case 26:
-            keys(">");
-            break;
-        case 30:
-            keys("<I");
-            break;
-        case 36:
-            keys("\\kmalloc|dentry\n");
-            break;
-        case 42:
-            keys("\\\n");
-            break;
-        default:
-            break;
+        /* the user, between samples: the frame right after, then the next sample's */
+        for (size_t k = 0; k < sizeof(user) / sizeof(user[0]); k++) {
+            if (user[k].step == step) {
+                keys(user[k].keys);
+                check_screens(&kept, &built, what);
+            }
         }
-        if (step == 10 || step == 20 || step == 26 || step == 30 || step == 36 || step == 42)
-            check_screens(&kept, &built, what);
     }
-    canvas_drop(&kept);
-    canvas_drop(&built);
-    timeline_fini(&A);
-    screens_fini(&A);
-    suspects_fini(&A.sus);
-    source_close(&A.src);
+    app_stop(&kept, &built);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
         unlink(to);
@@ -297,13 +297,9 @@ static void test_growth_trace(void **state)
     if (ring_import_dir("tests/fixtures/growth-trace", path, NULL, err, sizeof(err)) < 0)
         fail_msg("import: %s", err);
     memset(&A, 0, sizeof(A));
-    A.interval_ms = 1000;
-    A.interactive = true;
     if (source_open_replay(&A.src, path, err, sizeof(err)) < 0)
         fail_msg("%s", err);
-    suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
-    screens_init(&A);
-    timeline_init(&A, 0);
+    app_start();
     timeline_reload(&A);
     canvas_make(&kept, 160, 50);
     canvas_make(&built, 160, 50);
@@ -318,12 +314,7 @@ static void test_growth_trace(void **state)
             keys("mvv");
     }
     assert_true(nframes >= 350);
-    canvas_drop(&kept);
-    canvas_drop(&built);
-    timeline_fini(&A);
-    screens_fini(&A);
-    suspects_fini(&A.sus);
-    source_close(&A.src);
+    app_stop(&kept, &built);
     unlink(path);
 }
 
