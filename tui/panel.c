@@ -37,7 +37,8 @@ void panel_fini(struct panel *p)
     p->memo_rows = 0;
 }
 
-void panel_forget(struct panel *p)
+/* Forget the rows kept: the next draw builds them all. */
+static void memo_forget(struct panel *p)
 {
     for (size_t r = 0; r < p->memo_rows; r++)
         p->memo[r].len = 0;
@@ -56,7 +57,7 @@ static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool s
         return false;
     if (p->memo_y != y || p->memo_x != x || p->memo_w != w || p->memo_sel != show_sel) {
         memo_free_cells(p);
-        panel_forget(p);
+        memo_forget(p);
         p->memo_y = y;
         p->memo_x = x;
         p->memo_w = w;
@@ -75,7 +76,7 @@ static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool s
         memo_free_cells(p);
         p->memo_cells = malloc(cap * (size_t)w * sizeof(*p->memo_cells));
         p->memo_elems = malloc(cap * (size_t)w);
-        panel_forget(p);
+        memo_forget(p);
         if (!p->memo_cells || !p->memo_elems) {
             memo_free_cells(p);
             return false;

@@ -181,7 +181,4 @@ int panel_height(const struct panel *p);
  */
 int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, bool show_sel);
 
-/* Forget the rows kept from the last draw: the next draw builds them all. */
-void panel_forget(struct panel *p);
-
 #endif
