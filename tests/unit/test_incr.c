@@ -407,17 +407,7 @@ static void test_kmalloc_refresh(void **state)
         refreshed += same;
         assert_int_equal(slab_parse(buf, len, 4096, &sf, &e), 0);
         assert_int_equal(kmalloc_build(&sf, &kf), 0);
-        assert_int_equal(kt.n, kf.n);
-        for (size_t r = 0; r < kf.n; r++) {
-            assert_string_equal(kt.rows[r].cache, kf.rows[r].cache);
-            assert_int_equal(kt.rows[r].size, kf.rows[r].size);
-            assert_int_equal(kt.rows[r].variant, kf.rows[r].variant);
-            assert_int_equal(kt.rows[r].objsize, kf.rows[r].objsize);
-            assert_int_equal(kt.rows[r].active_objs, kf.rows[r].active_objs);
-            assert_int_equal(kt.rows[r].num_objs, kf.rows[r].num_objs);
-            assert_int_equal(kt.rows[r].bytes_total, kf.rows[r].bytes_total);
-            assert_int_equal(kt.rows[r].bytes_active, kf.rows[r].bytes_active);
-        }
+        assert_kmalloc_equal(&kt, &kf);
         free(prev);
         prev = buf;
         plen = len;

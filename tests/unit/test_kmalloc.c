@@ -269,13 +269,7 @@ static void test_refresh_same_names(void **state)
     assert_int_equal(kmalloc_refresh(&p.si, &p.kt), 0);
     kmalloc_table_init(&fresh);
     assert_int_equal(kmalloc_build(&p.si, &fresh), 0);
-    assert_int_equal(p.kt.n, fresh.n);
-    for (size_t i = 0; i < fresh.n; i++) {
-        assert_string_equal(p.kt.rows[i].cache, fresh.rows[i].cache);
-        assert_int_equal(p.kt.rows[i].active_objs, fresh.rows[i].active_objs);
-        assert_int_equal(p.kt.rows[i].num_objs, fresh.rows[i].num_objs);
-        assert_int_equal(p.kt.rows[i].bytes_total, fresh.rows[i].bytes_total);
-    }
+    assert_kmalloc_equal(&p.kt, &fresh);
     kmalloc_table_free(&fresh);
     done(&p);
 }

@@ -89,22 +89,6 @@ static const struct vmalloc_row *find_row(const struct vmalloc_info *vi,
     return NULL;
 }
 
-/* The kmalloc tables row by row (built from the same slab table, they are in the same order). */
-static void assert_kmalloc_equal(const struct kmalloc_table *a, const struct kmalloc_table *b)
-{
-    assert_int_equal(a->n, b->n);
-    for (size_t i = 0; i < a->n; i++) {
-        const struct kmalloc_row *x = &a->rows[i], *y = &b->rows[i];
-        assert_int_equal(x->size, y->size);
-        assert_int_equal(x->variant, y->variant);
-        assert_string_equal(x->cache, y->cache);
-        assert_int_equal(x->objsize, y->objsize);
-        assert_int_equal(x->active_objs, y->active_objs);
-        assert_int_equal(x->num_objs, y->num_objs);
-        assert_int_equal(x->bytes_total, y->bytes_total);
-        assert_int_equal(x->bytes_active, y->bytes_active);
-    }
-}
 /* Every parsed number of b equals a's (tables compared by key, not order). */
 static void assert_sampler_equal(const struct sampler *a, const struct sampler *b)
 {

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "kmalloc.h"
 #include "ring.h"
 #include "slab.h"
 #include "vmalloc.h"
@@ -94,6 +95,23 @@ static inline void test_idle_ring(const char *path, const struct ring_config *cf
     assert_int_equal(ring_fill_idle(r, &sm, n, start, seed), 0);
     ring_close(r);
     sampler_fini(&sm);
+}
+
+/* Two kmalloc tables row by row (built from the same slab table, they are in the same order). */
+static inline void assert_kmalloc_equal(const struct kmalloc_table *a, const struct kmalloc_table *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct kmalloc_row *x = &a->rows[i], *y = &b->rows[i];
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->variant, y->variant);
+        assert_string_equal(x->cache, y->cache);
+        assert_int_equal(x->objsize, y->objsize);
+        assert_int_equal(x->active_objs, y->active_objs);
+        assert_int_equal(x->num_objs, y->num_objs);
+        assert_int_equal(x->bytes_total, y->bytes_total);
+        assert_int_equal(x->bytes_active, y->bytes_active);
+    }
 }
 
 /* Every counted field of two slab caches (not the name) is equal. */
