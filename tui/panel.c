@@ -55,9 +55,9 @@ static bool panel_memo_at(struct panel *p, int y, int x, int w, int rows, bool s
 
     if (!p->ops->row_key || w <= 0 || n == 0)
         return false;
+    /* another place: new cells (below), which forgets the rows */
     if (p->memo_y != y || p->memo_x != x || p->memo_w != w || p->memo_sel != show_sel) {
         memo_free_cells(p);
-        memo_forget(p);
         p->memo_y = y;
         p->memo_x = x;
         p->memo_w = w;

@@ -495,13 +495,18 @@ static int meminfo_compare(const void *ctx, size_t ra, size_t rb, int key)
     return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
+/* Does the displayed record have the row's meminfo key? */
+static bool meminfo_shown(const struct app *a, const struct meminfo_row *m)
+{
+    return a->view && sampler_valid(a->view, SRC_MEMINFO) && meminfo_has(&a->view->meminfo, m->key);
+}
+
 static enum ui_elem meminfo_cell(const void *ctx, size_t row, size_t col, int width, char *buf,
                                  size_t n)
 {
     const struct app *a = ctx;
     const struct meminfo_row *m = &a->meminfo[row];
-    bool has = a->view && sampler_valid(a->view, SRC_MEMINFO) &&
-               meminfo_has(&a->view->meminfo, m->key);
+    bool has = meminfo_shown(a, m);
 
     if (col == M_MARK)
         return cell_mark(m->suspect, buf, n);
@@ -522,8 +527,7 @@ static bool meminfo_key(const void *ctx, size_t row, struct panel_key *k)
 {
     const struct app *a = ctx;
     const struct meminfo_row *m = &a->meminfo[row];
-    bool has = a->view && sampler_valid(a->view, SRC_MEMINFO) &&
-               meminfo_has(&a->view->meminfo, m->key);
+    bool has = meminfo_shown(a, m);
     const uint64_t f[] = { m->suspect, (uint64_t)m->key, has,
                            has ? a->view->meminfo.value[m->key] : 0 };
 

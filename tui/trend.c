@@ -438,7 +438,7 @@ bool trend_flat(const struct trend *h, const struct trend_series *s, uint64_t *v
     if (h->n > 1) {
         r = &h->runs[s - h->series];
         run_update(h, s, r);
-        /* The run holds every point but the newest (run_update leaves seen there)... */
+        /* run_update leaves the run at every point but the newest: from the oldest on, and v? */
         if (r->start > h->pseq[h->head] || r->val != v)
             return false;
     }
@@ -503,7 +503,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         return buf;
     }
     pick = sparkline_columns(h, width, &pseq);
-    r = &h->runs[s - h->series];
+    r = &h->runs[s - h->series]; /* up to date: trend_flat ran run_update */
     /* Columns in the run show its value: only the others (the newest, what changed) are read. */
     for (size_t c = 0; c < width; c++) {
         uint64_t v;
