@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,34 +240,38 @@ static void growth_metrics(FILE *f, const struct metrics_growth *mg)
     fprintf(f, "kmemwatch_leak_suspects %zu\n", mg->nsuspects);
 }
 
+/* A counter family with one line per wanted source: the uint64_t at offset off of its stats. */
+static void source_counter(FILE *f, const struct sampler *sm, const struct metrics_extra *x,
+                           const char *name, const char *help, size_t off)
+{
+    family(f, name, "counter", help);
+    for (int s = 0; s < SRC_N; s++) {
+        uint64_t v;
+
+        if (!(sm->wanted & SRC_BIT(s)))
+            continue;
+        memcpy(&v, (const char *)&x->src[s] + off, sizeof(v));
+        fprintf(f, "%s{source=\"%s\"} %llu\n", name, src_name((enum src_id)s), (unsigned long long)v);
+    }
+}
+
 static void source_metrics(FILE *f, const struct sampler *sm, const struct metrics_extra *x)
 {
     family(f, "kmemwatch_source_up", "gauge", "1 when the last read of the source succeeded.");
     for (int s = 0; s < SRC_N; s++)
         if (sm->wanted & SRC_BIT(s))
             fprintf(f, "kmemwatch_source_up{source=\"%s\"} %d\n", src_name((enum src_id)s), x->src[s].up ? 1 : 0);
-    family(f, "kmemwatch_samples_total", "counter", "Samples taken of the source.");
-    for (int s = 0; s < SRC_N; s++)
-        if (sm->wanted & SRC_BIT(s))
-            fprintf(f, "kmemwatch_samples_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
-                    (unsigned long long)x->src[s].samples);
-    family(f, "kmemwatch_sample_errors_total", "counter", "Samples of the source that failed (unreadable or malformed).");
-    for (int s = 0; s < SRC_N; s++)
-        if (sm->wanted & SRC_BIT(s))
-            fprintf(f, "kmemwatch_sample_errors_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
-                    (unsigned long long)x->src[s].errors);
-    family(f, "kmemwatch_samples_late_total", "counter",
-           "Samples taken more than 100 ms after their deadline because kmemwatchd was busy.");
-    for (int s = 0; s < SRC_N; s++)
-        if (sm->wanted & SRC_BIT(s))
-            fprintf(f, "kmemwatch_samples_late_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
-                    (unsigned long long)x->src[s].late);
-    family(f, "kmemwatch_samples_delayed_total", "counter",
-           "Samples taken more than 100 ms after their deadline because the system did not run kmemwatchd in time.");
-    for (int s = 0; s < SRC_N; s++)
-        if (sm->wanted & SRC_BIT(s))
-            fprintf(f, "kmemwatch_samples_delayed_total{source=\"%s\"} %llu\n", src_name((enum src_id)s),
-                    (unsigned long long)x->src[s].delayed);
+    source_counter(f, sm, x, "kmemwatch_samples_total", "Samples taken of the source.",
+                   offsetof(struct metrics_source_stats, samples));
+    source_counter(f, sm, x, "kmemwatch_sample_errors_total",
+                   "Samples of the source that failed (unreadable or malformed).",
+                   offsetof(struct metrics_source_stats, errors));
+    source_counter(f, sm, x, "kmemwatch_samples_late_total",
+                   "Samples taken more than 100 ms after their deadline because kmemwatchd was busy.",
+                   offsetof(struct metrics_source_stats, late));
+    source_counter(f, sm, x, "kmemwatch_samples_delayed_total",
+                   "Samples taken more than 100 ms after their deadline because the system did not run kmemwatchd in time.",
+                   offsetof(struct metrics_source_stats, delayed));
     family(f, "kmemwatch_read_duration_seconds", "gauge", "Time the last read and parse of the source took.");
     for (int s = 0; s < SRC_N; s++)
         if (sm->wanted & SRC_BIT(s))
