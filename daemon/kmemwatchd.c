@@ -172,17 +172,30 @@ static void tick(void *arg)
         if (sc->deadline > now + TICK_SLACK_NS)
             continue;
         /*
-         * The part of the delay the loop spent blocked in its wait is the
-         * system's (a host stealing the CPU, a stop): counting it as late
-         * would blame the daemon for a scheduler it does not control, and
-         * hide its own unfairness in the noise.  The rest is the daemon's.
+         * The part of the delay the loop spent blocked in its wait or kept
+         * from a CPU is the system's (a host stealing the CPU, a stop):
+         * counting it as late would blame the daemon for a scheduler it does
+         * not control, and hide its own unfairness in the noise.  The rest is
+         * the daemon's.
          */
         if (now > sc->deadline + LATE_NS) {
-            uint64_t own = now - sc->deadline - loop_slept_since_ns(sc->deadline);
-            if (own > LATE_NS)
+            static struct log_ratelimit rl = { 60 * NSEC, 1, 0, 0, 0 };
+            struct loop_delay d;
+            bool late;
+
+            loop_delay_split(sc->deadline, now, &d);
+            late = d.own > LATE_NS;
+            if (late)
                 sc->late++;
             else
                 sc->delayed++;
+            if (log_ratelimit_ok(&rl, now))
+                log_msg(late ? LOG_WARNING : LOG_NOTICE,
+                        "%s: sample %llu ms after its deadline (%s): %llu ms busy, %llu ms kept from a CPU, "
+                        "%llu ms not woken",
+                        src_name((enum src_id)s), (unsigned long long)((now - sc->deadline) / 1000000),
+                        late ? "late" : "delayed", (unsigned long long)(d.own / 1000000),
+                        (unsigned long long)(d.queued / 1000000), (unsigned long long)(d.waited / 1000000));
         }
         mask |= SRC_BIT(s);
         r = sampler_read(&D.sm, (enum src_id)s);

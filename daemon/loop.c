@@ -3,7 +3,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -56,7 +58,15 @@ static struct {
      * events back (loop_slept_since_ns).  0 and 0 before the first.
      */
     uint64_t wait_enter, wait_leave;
-} L = { .epfd = -1, .tfd = -1, .sfd = -1 };
+    /*
+     * The loop thread's schedstat (the process's own, not under --proc-root)
+     * and its run-queue time when the last wait returned: how long it was
+     * runnable but kept from a CPU since then (loop_delay_split).  -1 where
+     * the kernel does not keep it (no CONFIG_SCHED_INFO).
+     */
+    int rqfd;
+    uint64_t rq_leave;
+} L = { .epfd = -1, .tfd = -1, .sfd = -1, .rqfd = -1 };
 
 /* the timerfd and signalfd use these markers in place of a struct watch */
 static char tfd_marker, sfd_marker;
@@ -77,6 +87,7 @@ int loop_init(void)
 
     memset(&L, 0, sizeof(L));
     L.sfd = -1;
+    L.rqfd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
     sigemptyset(&L.sigs);
     L.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (L.epfd < 0)
@@ -108,11 +119,13 @@ void loop_fini(void)
     free(L.timers);
     if (L.sfd >= 0)
         close(L.sfd);
+    if (L.rqfd >= 0)
+        close(L.rqfd);
     if (L.tfd >= 0)
         close(L.tfd);
     if (L.epfd >= 0)
         close(L.epfd);
-    L.epfd = L.tfd = L.sfd = -1;
+    L.epfd = L.tfd = L.sfd = L.rqfd = -1;
 }
 
 static uint32_t to_epoll(unsigned events)
@@ -313,11 +326,64 @@ static void run_signals(void)
                 L.sig[i].fn((int)si.ssi_signo, L.sig[i].arg);
 }
 
-uint64_t loop_slept_since_ns(uint64_t t)
+/* ns the loop thread has spent runnable but not running, in all; 0 when unknown */
+static uint64_t runq_ns(void)
 {
-    uint64_t from = t > L.wait_enter ? t : L.wait_enter;
+    unsigned long long oncpu, waiting;
+    char buf[96];
+    ssize_t n;
 
-    return L.wait_leave > from ? L.wait_leave - from : 0;
+    if (L.rqfd < 0)
+        return 0;
+    n = pread(L.rqfd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* "<ns on a CPU> <ns waiting on a run queue> <timeslices>" */
+    return sscanf(buf, "%llu %llu", &oncpu, &waiting) == 2 ? waiting : 0;
+}
+
+void loop_delay_split(uint64_t t, uint64_t now, struct loop_delay *d)
+{
+    uint64_t total = now > t ? now - t : 0, from = t > L.wait_enter ? t : L.wait_enter, rq;
+
+    d->waited = L.wait_leave > from ? L.wait_leave - from : 0;
+    if (d->waited > total)
+        d->waited = total;
+    rq = L.wait_leave ? runq_ns() : 0;
+    d->queued = rq > L.rq_leave ? rq - L.rq_leave : 0;
+    if (d->queued > total - d->waited)
+        d->queued = total - d->waited;
+    d->own = total - d->waited - d->queued;
+}
+
+static bool timer_due(void)
+{
+    return L.ntimers && L.timers[0].at <= loop_now_ns();
+}
+
+static void dispatch(const struct epoll_event *ev)
+{
+    void *p = ev->data.ptr;
+    struct watch *w = p;
+    unsigned e = 0;
+
+    if (p == &tfd_marker) {
+        run_timers();
+        return;
+    }
+    if (p == &sfd_marker) {
+        run_signals();
+        return;
+    }
+    /* a callback earlier in this batch may have removed this watch */
+    if (!w->fn)
+        return;
+    if (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        e |= LOOP_READ;
+    if (ev->events & EPOLLOUT)
+        e |= LOOP_WRITE;
+    w->fn(w->fd, e, w->arg);
 }
 
 int loop_run(void)
@@ -339,6 +405,7 @@ int loop_run(void)
             L.wait_enter = loop_now_ns();
         n = epoll_wait(L.epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
         L.wait_leave = loop_now_ns();
+        L.rq_leave = runq_ns();
         if (n < 0) {
             if (errno == EINTR) {
                 resumed = true;
@@ -348,26 +415,16 @@ int loop_run(void)
         }
         resumed = false;
         for (int i = 0; i < n && !L.quit; i++) {
-            void *p = evs[i].data.ptr;
-            unsigned e = 0;
-
-            if (p == &tfd_marker) {
+            dispatch(&evs[i]);
+            /*
+             * A deadline that passed during that callback is served now, not
+             * after the batch or the next wait: 64 busy clients, each taking
+             * a while, must not hold a sample back by all of theirs (and the
+             * time it waited is then all since this batch's wait returned,
+             * which is what loop_delay_split measures from).
+             */
+            if (!L.quit && timer_due())
                 run_timers();
-                continue;
-            }
-            if (p == &sfd_marker) {
-                run_signals();
-                continue;
-            }
-            struct watch *w = p;
-            /* a callback earlier in this batch may have removed this watch */
-            if (!w->fn)
-                continue;
-            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                e |= LOOP_READ;
-            if (evs[i].events & EPOLLOUT)
-                e |= LOOP_WRITE;
-            w->fn(w->fd, e, w->arg);
         }
         free_dead();
     }

@@ -36,27 +36,39 @@ void loop_del_timer(long id);
 /* Block signo and deliver it through the loop. */
 int loop_add_signal(int signo, loop_signal_fn fn, void *arg);
 
-/* Run until loop_quit(). */
+/*
+ * Run until loop_quit().  Timers whose deadline has passed run after each
+ * callback of a batch, so a timer waits for at most one fd callback (or
+ * timer), never for the rest of the batch or another wait.
+ */
 int loop_run(void);
 void loop_quit(void);
 
 /*
- * How much of the time since t the loop spent blocked in the wait that the
- * running callbacks came out of: the part after t of the interval
- * [entered, returned] of that epoll_wait, both taken with loop_now_ns() (a
- * wait cut short by EINTR, as a stop and continue does, and entered again
- * counts as one, from its first entry).  0 when t is at or after the return,
- * and before loop_run's first wait.
+ * Where a callback's delay went: for a deadline t and now = loop_now_ns() in
+ * the callback, now - t = waited + queued + own.
  *
- * A timer callback splits its delay with it: for its deadline t and now =
- * loop_now_ns() in the callback, loop_slept_since_ns(t) <= now - t is the
- * part in which the loop was blocked although the timerfd was due, so the
- * system did not run it (woken late, or stopped); the rest is the loop's
- * own: callbacks that ran after the deadline, before the wait was entered
- * or since it returned.  Time the process was preempted while running
- * callbacks cannot be told apart from them and counts as its own.
+ *   waited  the loop was blocked in the wait that the running callbacks came
+ *           out of although t had passed: the system did not wake it in time,
+ *           or it was stopped (a wait cut short by EINTR, as a stop and
+ *           continue does, and entered again counts as one, from its first
+ *           entry);
+ *   queued  it was runnable but kept from a CPU since that wait returned (the
+ *           thread's run-queue time, /proc/thread-self/schedstat; 0 where the
+ *           kernel does not keep it): a host or another process took the CPU;
+ *   own     the rest: callbacks that ran after t, on a CPU or blocked in a
+ *           system call of their own.
+ *
+ * Run-queue time since the wait returned but before t, when t passed in the
+ * middle of a batch, is counted as queued too: the loop reads the counter
+ * once per wait, not per callback.  (Due timers run after every callback, so
+ * t passed in the wait or in the batch the timer runs in.)  Before loop_run's first wait all of it is
+ * own.
  */
-uint64_t loop_slept_since_ns(uint64_t t);
+struct loop_delay {
+    uint64_t waited, queued, own;
+};
+void loop_delay_split(uint64_t t, uint64_t now, struct loop_delay *d);
 
 uint64_t loop_now_ns(void);      /* CLOCK_MONOTONIC */
 uint64_t loop_wall_ns(void);     /* CLOCK_REALTIME */

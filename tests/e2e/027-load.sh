@@ -3,7 +3,8 @@
 # clients querying in a loop, 50 watchers and 20 stalled watchers.  Zero
 # failed or refused queries, zero late samples, stalled watchers dropped,
 # bounded RSS; p99 of kmalloc under 50 ms (not judged under sanitizers).
-# The 60-second figures are in docs/RELIABILITY.md (bench/load.sh).
+# The 60-second figures in docs/RELIABILITY.md come from this test with
+# LOAD_SECONDS=60.
 . tests/e2e/lib.sh
 t_setup
 SECS=${LOAD_SECONDS:-20}
