@@ -367,7 +367,7 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
             p->top = p->sel - (size_t)rows + 1;
     }
     memo = panel_memo_at(p, y, x, w, rows, show_sel);
-    p->kept = 0;
+    p->kept = p->kept_whole = 0;
     for (int r = 0; r < rows && p->top + (size_t)r < p->n; r++) {
         size_t i = p->top + (size_t)r;
         size_t row = p->order[i];
@@ -379,17 +379,29 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
 
         key.len = 0;
         key.over = false;
-        if (m && !(p->ops->row_key(p->ctx, row, &key) && !key.over && key.len))
+        key.all = false;
+        if (m && p->ops->row_key(p->ctx, row, &key) && key.len)
+            /* a row kept whole and one kept but for the every_frame cells are different rows */
+            panel_key_put(&key, &key.all, sizeof(key.all));
+        else
+            key.len = 0;
+        if (key.over)
             key.len = 0;
         if (m && key.len && m->len == key.len && m->selected == selected &&
             memcmp(m->key, key.b, key.len) == 0) {
             canvas_row_set(cv, ry, x, w, (const char (*)[4])mcells, melems);
             p->kept++;
+            if (key.all) {
+                p->kept_whole++;
+                continue;
+            }
         } else {
             if (selected)
                 canvas_fill(cv, ry, x, w, UI_SELECTED);
             panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, false);
-            /* kept before the every_frame cells: blank there, as they are drawn over */
+            if (key.len && key.all)
+                panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
+            /* kept before the every_frame cells (blank there, as they are drawn over), unless all */
             if (m)
                 m->len = 0;
             if (m && key.len && canvas_row_get(cv, ry, x, w, mcells, melems) == w) {
@@ -397,6 +409,8 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
                 m->selected = selected;
                 memcpy(m->key, key.b, key.len);
             }
+            if (key.len && key.all)
+                continue;
         }
         panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
     }

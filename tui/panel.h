@@ -49,11 +49,15 @@ struct panel_column {
  * place in the last draw is copied from that draw instead of being built
  * again: on an idle kernel nearly every row of every frame.  Filled with
  * panel_key_put(); a key that does not fit is no key (the row is built).
+ * `all`: the key decides the every_frame columns too (a series flat over a
+ * full window draws the same sparkline every frame): a kept row is copied
+ * whole.
  */
 #define PANEL_KEY_MAX 256
 struct panel_key {
     size_t len;
     bool over;
+    bool all;
     unsigned char b[PANEL_KEY_MAX];
 };
 
@@ -132,6 +136,7 @@ struct panel {
     int memo_y, memo_x, memo_w;
     bool memo_sel;
     int kept;               /* rows the last draw copied (tests, benchmarks) */
+    int kept_whole;         /* ... of them copied with their every_frame cells (key.all) */
 };
 
 void panel_init(struct panel *p, const struct panel_column *cols, size_t ncols,

@@ -208,6 +208,8 @@ static bool key_series(const struct app *a, long series, struct panel_key *k)
     }
     if (!trend_flat(h, s, &v))
         return false;
+    /* flat over more points than any sparkline has columns: every column the lowest glyph */
+    k->all = h->n >= TREND_SPARK_MAX;
     /* trend_rate: two points at different times; since(): a base, a mark */
     has[0] = h->n > 1 && trend_time(h, h->n - 1) > trend_time(h, 0);
     has[1] = h->has_base;

@@ -337,8 +337,8 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
  */
 static const long *sparkline_columns(const struct trend *h, size_t width, const uint64_t **seqs)
 {
-    static long pick[512];
-    static uint64_t pick_seq[512];
+    static long pick[TREND_SPARK_MAX];
+    static uint64_t pick_seq[TREND_SPARK_MAX];
     static const struct trend *c_h;
     static size_t c_width, c_n, c_head;
     static uint64_t c_t0, c_t1, c_seq;
@@ -478,7 +478,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     const long *pick;
     const uint64_t *pseq;
     struct trend_run *r;
-    uint64_t col[512];
+    uint64_t col[TREND_SPARK_MAX];
     uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
     size_t pos = 0, glen[8];
     double span;
@@ -490,8 +490,8 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     buf[0] = '\0';
     if (!s || width == 0)
         return buf;
-    if (width > 512)
-        width = 512;
+    if (width > TREND_SPARK_MAX)
+        width = TREND_SPARK_MAX;
     /*
      * One value in the whole window (an idle kernel: most rows): every column shows it at the
      * lowest level (the scale spans at least 1/64 of it).  No column to pick.

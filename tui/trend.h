@@ -27,6 +27,8 @@
 #include <stdint.h>
 
 #define TREND_CAP 720
+/* A sparkline is at most this many columns (wider cells are blank past it). */
+#define TREND_SPARK_MAX 512
 #define TREND_NONE UINT64_MAX
 
 /* Namespaces of series names: the same name may exist once per kind. */

@@ -8,11 +8,15 @@
  *     sparkline wider than the window's points and one narrower);
  *   - the selection moving, a mark, another sort, a filter, between samples;
  *   - the real growth trace (30 records, every figure moving) stepped back
- *     and forth.
+ *     and forth;
+ *   - a full 10-minute window of a simulated idle machine (ring_fill_idle:
+ *     the busiest caches move every second, the rest are flat, so their rows
+ *     are kept whole, sparkline and all) stepped back and forth.
  *
  * Each frame is drawn twice: once as kmemtop draws it (the rows kept from
- * the frame before), once with every panel's kept rows hidden.  The copies
- * must really happen: the idle session counts them.
+ * the frame before), once as a table without row keys is (every cell
+ * built).  The copies must really happen: the idle session and the full
+ * window count them.
  */
 #include "testutil.h"
 
@@ -37,7 +41,7 @@ static const enum screen_id TABLE_SCREENS[] = {
     SCREEN_OVERVIEW, SCREEN_KMALLOC, SCREEN_CACHES, SCREEN_VMALLOC, SCREEN_BUDDY,
 };
 
-static size_t nframes, nkept;
+static size_t nframes, nkept, nwhole;
 
 /* A fixed canvas with elements, like the curses one, that is not the terminal. */
 static void canvas_make(struct canvas *cv, int w, int h)
@@ -57,34 +61,25 @@ static void canvas_drop(struct canvas *cv)
     free(cv->elems);
 }
 
-/* The frame with nothing kept: each panel's memo set aside for one draw, then put back. */
+/*
+ * The frame with nothing kept: every panel drawn as a table without row keys
+ * is (ops.row_key NULL: each cell built), then given its own ops back.
+ */
 static void draw_built(struct canvas *cv)
 {
-    struct panel saved[NPANELS];
+    struct panel_ops ops[NPANELS];
+    const struct panel_ops *was[NPANELS];
 
     for (size_t i = 0; i < NPANELS; i++) {
-        saved[i] = *PANELS[i];
-        PANELS[i]->memo = NULL;
-        PANELS[i]->memo_cells = NULL;
-        PANELS[i]->memo_elems = NULL;
-        PANELS[i]->memo_rows = 0;
+        was[i] = PANELS[i]->ops;
+        ops[i] = *was[i];
+        ops[i].row_key = NULL;
+        PANELS[i]->ops = &ops[i];
     }
     screens_draw(&A, cv, true);
     for (size_t i = 0; i < NPANELS; i++) {
-        struct panel *p = PANELS[i];
-
-        assert_int_equal(p->kept, 0);
-        free(p->memo);
-        free(p->memo_cells);
-        free(p->memo_elems);
-        p->memo = saved[i].memo;
-        p->memo_cells = saved[i].memo_cells;
-        p->memo_elems = saved[i].memo_elems;
-        p->memo_rows = saved[i].memo_rows;
-        p->memo_y = saved[i].memo_y;
-        p->memo_x = saved[i].memo_x;
-        p->memo_w = saved[i].memo_w;
-        p->memo_sel = saved[i].memo_sel;
+        assert_int_equal(PANELS[i]->kept, 0);
+        PANELS[i]->ops = was[i];
     }
 }
 
@@ -108,8 +103,10 @@ static void check_frame(struct canvas *kept, struct canvas *built, const char *w
     size_t cells = (size_t)kept->w * (size_t)kept->h;
 
     screens_draw(&A, kept, true);
-    for (size_t i = 0; i < NPANELS; i++)
+    for (size_t i = 0; i < NPANELS; i++) {
         nkept += (size_t)PANELS[i]->kept;
+        nwhole += (size_t)PANELS[i]->kept_whole;
+    }
     draw_built(built);
     nframes++;
     for (size_t i = 0; i < cells; i++) {
@@ -185,14 +182,14 @@ static void write_slabinfo(const char *dir, unsigned grown)
     free(buf);
 }
 
-/* kmemtop's modules on the source A.src opened, as its main() starts them, 1m window. */
-static void app_start(void)
+/* kmemtop's modules on the source A.src opened, as its main() starts them (window: 0 = 1m). */
+static void app_start(int window_idx)
 {
     A.interval_ms = 1000;
     A.interactive = true;
     suspects_init(&A.sus, SUSPECTS_WINDOW_DEFAULT_S, SUSPECTS_SIZE_DEFAULT);
     screens_init(&A);
-    timeline_init(&A, 0); /* a trend bucket is 83 ms */
+    timeline_init(&A, window_idx);
 }
 
 static void app_stop(struct canvas *kept, struct canvas *built)
@@ -217,11 +214,44 @@ static void sample(void)
     assert_true(ev & SOURCE_EV_DATA);
 }
 
+static const char *const PROC_FILES[] = { "buddyinfo", "meminfo", "vmallocinfo", "pagesize",
+                                           "kernel-release", "zoneinfo", "pagetypeinfo" };
+
+/* A /proc of the idle fixture in a new directory (dir: a mkdtemp template). */
+static void proc_make(char *dir)
+{
+    char from[256], to[512];
+
+    assert_non_null(mkdtemp(dir));
+    for (size_t i = 0; i < sizeof(PROC_FILES) / sizeof(PROC_FILES[0]); i++) {
+        snprintf(from, sizeof(from), "tests/fixtures/idle/%s", PROC_FILES[i]);
+        snprintf(to, sizeof(to), "%s/%s", dir, PROC_FILES[i]);
+        copy_file(from, to);
+    }
+    write_slabinfo(dir, 0);
+}
+
+/* That directory and what it holds, also `extra` (NULL: nothing more). */
+static void proc_remove(const char *dir, const char *extra)
+{
+    char to[512];
+
+    for (size_t i = 0; i < sizeof(PROC_FILES) / sizeof(PROC_FILES[0]); i++) {
+        snprintf(to, sizeof(to), "%s/%s", dir, PROC_FILES[i]);
+        unlink(to);
+    }
+    snprintf(to, sizeof(to), "%s/slabinfo", dir);
+    unlink(to);
+    if (extra) {
+        snprintf(to, sizeof(to), "%s/%s", dir, extra);
+        unlink(to);
+    }
+    rmdir(dir);
+}
+
 static void idle_session(int w, int h)
 {
-    static const char *const files[] = { "buddyinfo", "meminfo", "vmallocinfo", "pagesize",
-                                         "kernel-release", "zoneinfo", "pagetypeinfo" };
-    char dir[] = "/tmp/kmw-test-screens-XXXXXX", from[256], to[512], what[64];
+    char dir[] = "/tmp/kmw-test-screens-XXXXXX", what[64];
     static const struct {
         int step;
         const char *keys;
@@ -232,18 +262,12 @@ static void idle_session(int w, int h)
     struct canvas kept, built;
     unsigned grown = 0;
 
-    assert_non_null(mkdtemp(dir));
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(from, sizeof(from), "tests/fixtures/idle/%s", files[i]);
-        snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
-        copy_file(from, to);
-    }
-    write_slabinfo(dir, 0);
+    proc_make(dir);
     memset(&A, 0, sizeof(A));
     A.proc_root = dir;
     A.screen = SCREEN_CACHES;
     source_open_direct(&A.src, dir, 1000, 4096);
-    app_start();
+    app_start(0); /* a trend bucket is 83 ms */
     canvas_make(&kept, w, h);
     canvas_make(&built, w, h);
     for (int step = 0; step < 48; step++) {
@@ -265,13 +289,7 @@ static void idle_session(int w, int h)
         }
     }
     app_stop(&kept, &built);
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(to, sizeof(to), "%s/%s", dir, files[i]);
-        unlink(to);
-    }
-    snprintf(to, sizeof(to), "%s/slabinfo", dir);
-    unlink(to);
-    rmdir(dir);
+    proc_remove(dir, NULL);
 }
 
 static void test_idle_session(void **state)
@@ -299,7 +317,7 @@ static void test_growth_trace(void **state)
     memset(&A, 0, sizeof(A));
     if (source_open_replay(&A.src, path, err, sizeof(err)) < 0)
         fail_msg("%s", err);
-    app_start();
+    app_start(0);
     timeline_reload(&A);
     canvas_make(&kept, 160, 50);
     canvas_make(&built, 160, 50);
@@ -318,11 +336,55 @@ static void test_growth_trace(void **state)
     unlink(path);
 }
 
+static void test_full_window(void **state)
+{
+    char dir[] = "/tmp/kmw-test-screens-XXXXXX", path[600], note[512], err[600], msg[200];
+    const uint64_t n = 900; /* 15 minutes: the 10-minute window full, 600 points */
+    struct canvas kept, built;
+    struct sampler sm;
+    struct ring *r;
+
+    (void)state;
+    proc_make(dir);
+    sampler_init(&sm, dir, SRC_ALL, 4096);
+    assert_int_equal(sampler_read_all(&sm), 0);
+    snprintf(path, sizeof(path), "%s/ring.kmw", dir);
+    if (ring_open(&r, path, NULL, note, sizeof(note)) < 0)
+        fail_msg("%s: %s", path, note);
+    assert_int_equal(ring_fill_idle(r, &sm, n, util_wall_ns() - n * 1000000000ull, 1), 0);
+    ring_close(r);
+    sampler_fini(&sm);
+    memset(&A, 0, sizeof(A));
+    if (source_open_replay(&A.src, path, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    app_start(1);
+    timeline_reload(&A);
+    assert_true(A.tr.n >= TREND_SPARK_MAX);
+    canvas_make(&kept, 200, 60);
+    canvas_make(&built, 200, 60);
+    nframes = nkept = nwhole = 0;
+    for (int step = 0; step < 40; step++) {
+        snprintf(msg, sizeof(msg), "full window, step %d", step);
+        check_screens(&kept, &built, msg);
+        keys(step < 20 ? "t" : "T");
+        if (step == 10)
+            keys("vv");
+        if (step == 30)
+            keys("m");
+    }
+    /* the flat rows were copied whole, sparkline and all: most rows of most frames */
+    assert_true(nframes >= 200);
+    assert_true(nwhole > nframes * 10);
+    app_stop(&kept, &built);
+    proc_remove(dir, "ring.kmw");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_session),
         cmocka_unit_test(test_growth_trace),
+        cmocka_unit_test(test_full_window),
     };
 
     ui_locale_init();
