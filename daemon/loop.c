@@ -55,7 +55,7 @@ static struct {
     int nsig;
     /*
      * The last wait: monotonic times loop_run entered epoll_wait and got
-     * events back (loop_slept_since_ns).  0 and 0 before the first.
+     * events back (loop_delay_split).  0 and 0 before the first.
      */
     uint64_t wait_enter, wait_leave;
     /*

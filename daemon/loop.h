@@ -62,8 +62,8 @@ void loop_quit(void);
  * Run-queue time since the wait returned but before t, when t passed in the
  * middle of a batch, is counted as queued too: the loop reads the counter
  * once per wait, not per callback.  (Due timers run after every callback, so
- * t passed in the wait or in the batch the timer runs in.)  Before loop_run's first wait all of it is
- * own.
+ * t passed in the wait or in the batch the timer runs in.)  Before loop_run's
+ * first wait all of it is own.
  */
 struct loop_delay {
     uint64_t waited, queued, own;

@@ -342,7 +342,7 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
     int xs[PANEL_MAX_COLS], ws[PANEL_MAX_COLS];
     size_t ncols = p->ncols;
     struct panel_key key;
-    bool memo;
+    bool memo, whole;
     int rows;
 
     if (h == 0 || w <= 0)
@@ -387,21 +387,19 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
             key.len = 0;
         if (key.over)
             key.len = 0;
+        whole = key.len && key.all;
         if (m && key.len && m->len == key.len && m->selected == selected &&
             memcmp(m->key, key.b, key.len) == 0) {
             canvas_row_set(cv, ry, x, w, (const char (*)[4])mcells, melems);
             p->kept++;
-            if (key.all) {
-                p->kept_whole++;
-                continue;
-            }
+            p->kept_whole += whole;
         } else {
             if (selected)
                 canvas_fill(cv, ry, x, w, UI_SELECTED);
             panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, false);
-            if (key.len && key.all)
+            /* kept with the every_frame cells when the key covers them, else blank there */
+            if (whole)
                 panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
-            /* kept before the every_frame cells (blank there, as they are drawn over), unless all */
             if (m)
                 m->len = 0;
             if (m && key.len && canvas_row_get(cv, ry, x, w, mcells, melems) == w) {
@@ -409,10 +407,9 @@ int panel_draw(struct panel *p, struct canvas *cv, int y, int x, int w, int h, b
                 m->selected = selected;
                 memcpy(m->key, key.b, key.len);
             }
-            if (key.len && key.all)
-                continue;
         }
-        panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
+        if (!whole)
+            panel_draw_cells(p, cv, ry, x, w, xs, ws, row, selected, true);
     }
     return 1 + (rows < (int)p->n ? rows : (int)p->n);
 }
