@@ -172,11 +172,11 @@ static void tick(void *arg)
         if (sc->deadline > now + TICK_SLACK_NS)
             continue;
         /*
-         * The part of the delay the loop spent blocked in its wait or kept
-         * from a CPU is the system's (a host stealing the CPU, a stop):
-         * counting it as late would blame the daemon for a scheduler it does
-         * not control, and hide its own unfairness in the noise.  The rest is
-         * the daemon's.
+         * Only the part of the delay the daemon spent on a CPU running other
+         * work is its own.  Blocked in its wait, kept from a CPU, the CPU
+         * taken by the host (a stop, a busy machine, steal): counting those
+         * as late would blame the daemon for a scheduler it does not
+         * control, and hide its own unfairness in the noise.
          */
         if (now > sc->deadline + LATE_NS) {
             static struct log_ratelimit rl = { 60 * NSEC, 1, 0, 0, 0 };
@@ -192,10 +192,11 @@ static void tick(void *arg)
             if (log_ratelimit_ok(&rl, now))
                 log_msg(late ? LOG_WARNING : LOG_NOTICE,
                         "%s: sample %llu ms after its deadline (%s): %llu ms busy, %llu ms kept from a CPU, "
-                        "%llu ms not woken",
+                        "%llu ms not woken, %llu ms stolen or blocked",
                         src_name((enum src_id)s), (unsigned long long)((now - sc->deadline) / 1000000),
                         late ? "late" : "delayed", (unsigned long long)(d.own / 1000000),
-                        (unsigned long long)(d.queued / 1000000), (unsigned long long)(d.waited / 1000000));
+                        (unsigned long long)(d.queued / 1000000), (unsigned long long)(d.waited / 1000000),
+                        (unsigned long long)(d.other / 1000000));
         }
         mask |= SRC_BIT(s);
         r = sampler_read(&D.sm, (enum src_id)s);

@@ -60,12 +60,12 @@ static struct {
     uint64_t wait_enter, wait_leave;
     /*
      * The loop thread's schedstat (the process's own, not under --proc-root)
-     * and its run-queue time when the last wait returned: how long it was
-     * runnable but kept from a CPU since then (loop_delay_split).  -1 where
-     * the kernel does not keep it (no CONFIG_SCHED_INFO).
+     * and its time on a CPU and on a run queue when the last wait returned
+     * (loop_delay_split).  rqfd -1 where the kernel does not keep it (no
+     * CONFIG_SCHED_INFO).
      */
     int rqfd;
-    uint64_t rq_leave;
+    uint64_t cpu_leave, rq_leave;
 } L = { .epfd = -1, .tfd = -1, .sfd = -1, .rqfd = -1 };
 
 /* the timerfd and signalfd use these markers in place of a struct watch */
@@ -326,35 +326,48 @@ static void run_signals(void)
                 L.sig[i].fn((int)si.ssi_signo, L.sig[i].arg);
 }
 
-/* ns the loop thread has spent runnable but not running, in all; 0 when unknown */
-static uint64_t runq_ns(void)
+/* The loop thread's ns on a CPU and on a run queue, in all.  false when unknown. */
+static bool sched_ns(uint64_t *oncpu, uint64_t *queued)
 {
-    unsigned long long oncpu, waiting;
+    unsigned long long c, q;
     char buf[96];
     ssize_t n;
 
     if (L.rqfd < 0)
-        return 0;
+        return false;
     n = pread(L.rqfd, buf, sizeof(buf) - 1, 0);
     if (n <= 0)
-        return 0;
+        return false;
     buf[n] = 0;
     /* "<ns on a CPU> <ns waiting on a run queue> <timeslices>" */
-    return sscanf(buf, "%llu %llu", &oncpu, &waiting) == 2 ? waiting : 0;
+    if (sscanf(buf, "%llu %llu", &c, &q) != 2)
+        return false;
+    *oncpu = c;
+    *queued = q;
+    return true;
 }
 
 void loop_delay_split(uint64_t t, uint64_t now, struct loop_delay *d)
 {
-    uint64_t total = now > t ? now - t : 0, from = t > L.wait_enter ? t : L.wait_enter, rq;
+    uint64_t total = now > t ? now - t : 0, from = t > L.wait_enter ? t : L.wait_enter, rest, c, q;
 
+    memset(d, 0, sizeof(*d));
     d->waited = L.wait_leave > from ? L.wait_leave - from : 0;
     if (d->waited > total)
         d->waited = total;
-    rq = L.wait_leave ? runq_ns() : 0;
-    d->queued = rq > L.rq_leave ? rq - L.rq_leave : 0;
-    if (d->queued > total - d->waited)
-        d->queued = total - d->waited;
-    d->own = total - d->waited - d->queued;
+    rest = total - d->waited;
+    if (!L.wait_leave || !sched_ns(&c, &q)) {
+        d->own = rest;
+        return;
+    }
+    d->queued = q > L.rq_leave ? q - L.rq_leave : 0;
+    if (d->queued > rest)
+        d->queued = rest;
+    rest -= d->queued;
+    d->own = c > L.cpu_leave ? c - L.cpu_leave : 0;
+    if (d->own > rest)
+        d->own = rest;
+    d->other = rest - d->own;
 }
 
 static bool timer_due(void)
@@ -405,7 +418,8 @@ int loop_run(void)
             L.wait_enter = loop_now_ns();
         n = epoll_wait(L.epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
         L.wait_leave = loop_now_ns();
-        L.rq_leave = runq_ns();
+        if (!sched_ns(&L.cpu_leave, &L.rq_leave))
+            L.cpu_leave = L.rq_leave = 0;
         if (n < 0) {
             if (errno == EINTR) {
                 resumed = true;

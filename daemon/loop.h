@@ -46,7 +46,7 @@ void loop_quit(void);
 
 /*
  * Where a callback's delay went: for a deadline t and now = loop_now_ns() in
- * the callback, now - t = waited + queued + own.
+ * the callback, now - t = waited + queued + own + other.
  *
  *   waited  the loop was blocked in the wait that the running callbacks came
  *           out of although t had passed: the system did not wake it in time,
@@ -56,17 +56,20 @@ void loop_quit(void);
  *   queued  it was runnable but kept from a CPU since that wait returned (the
  *           thread's run-queue time, /proc/thread-self/schedstat; 0 where the
  *           kernel does not keep it): a host or another process took the CPU;
- *   own     the rest: callbacks that ran after t, on a CPU or blocked in a
- *           system call of their own.
+ *   own     it ran callbacks on a CPU (the thread's CPU time since that wait
+ *           returned, from the same file);
+ *   other   the rest: blocked in a system call of a callback, or the CPU
+ *           taken by the hypervisor (steal time is neither on a CPU nor on a
+ *           run queue to the guest's scheduler).
  *
- * Run-queue time since the wait returned but before t, when t passed in the
- * middle of a batch, is counted as queued too: the loop reads the counter
- * once per wait, not per callback.  (Due timers run after every callback, so
- * t passed in the wait or in the batch the timer runs in.)  Before loop_run's
- * first wait all of it is own.
+ * The counters are read once per wait, not per callback: when t passed in the
+ * middle of a batch, run-queue and CPU time of that batch before t are counted
+ * as queued and own too.  (Due timers run after every callback, so t passed in
+ * the wait or in the batch the timer runs in.)  Where the kernel keeps no
+ * schedstat, and before loop_run's first wait, everything but waited is own.
  */
 struct loop_delay {
-    uint64_t waited, queued, own;
+    uint64_t waited, queued, own, other;
 };
 void loop_delay_split(uint64_t t, uint64_t now, struct loop_delay *d);
 

@@ -52,7 +52,7 @@ run "$KMEMCTL" --socket "$SOCK" status
 expect_match "kmemctl status: late 0 and the delayed count" "$OUT" '^slabinfo +1\.0s +[0-9]+ +0 +([3-9]|[1-9][0-9]+) +0 '
 # the first one is logged with where its delay went, most of it not woken
 expect_match "the log says where a delayed sample's time went" "$(cat "$DLOG")" \
-    'sample [0-9]+ ms after its deadline \(delayed\): [0-9] ms busy, [0-9]+ ms kept from a CPU, [0-9]{3,} ms not woken'
+    'sample [0-9]+ ms after its deadline \(delayed\): [0-9] ms busy, [0-9]+ ms kept from a CPU, [0-9]{3,} ms not woken, [0-9]+ ms stolen or blocked'
 expect_no_match "no sample logged late" "$(cat "$DLOG")" 'after its deadline \(late\)'
 stop_daemon "$DPID"
 finish

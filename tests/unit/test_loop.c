@@ -6,8 +6,10 @@
  * the own part, so each side is pinned here with bounds that follow from the
  * order of events, not from how fast the machine is:
  *
- *   - a callback that sleeps 250 ms makes the next timer, due 50 ms in, run
- *     with at least 200 ms of own delay, however little the loop waited;
+ *   - a callback that spins 250 ms on a CPU makes the next timer, due 50 ms
+ *     in, run with at least 150 ms of own delay (200 less what a host may
+ *     steal), however little the loop waited; one that sleeps 250 ms in a
+ *     system call gives at least 150 ms of other delay, not own;
  *   - a process stopped (SIGSTOP) while idle in its wait and continued 300 ms
  *     later has all of those 300 ms as waited time, although epoll_wait came
  *     back with EINTR in between and was entered again;
@@ -58,15 +60,23 @@ static void test_before_any_wait(void **state)
 /* ---- own delay: a callback that holds the loop ---- */
 
 static struct {
+    bool sleep;          /* hold by sleeping, not on a CPU */
     uint64_t due;        /* the second timer's deadline */
     uint64_t delay;      /* now - due, in the second timer */
     struct loop_delay d; /* loop_delay_split(due, now) there */
 } busy;
 
+/* 250 ms: on a CPU (the loop's own time), or asleep in a system call (other) */
 static void busy_hold(void *arg)
 {
+    uint64_t t0 = loop_now_ns();
+
     (void)arg;
-    sleep_ms(250);       /* sleeping in a callback is the loop's own time */
+    if (busy.sleep)
+        sleep_ms(250);
+    else
+        while (loop_now_ns() - t0 < 250 * MS)
+            ;
 }
 
 static void busy_due(void *arg)
@@ -79,11 +89,11 @@ static void busy_due(void *arg)
     loop_quit();
 }
 
-static void test_busy_callback_is_own_delay(void **state)
+static void busy_run(bool sleep)
 {
     uint64_t t0;
 
-    (void)state;
+    busy.sleep = sleep;
     assert_int_equal(loop_init(), 0);
     t0 = loop_now_ns();
     busy.due = t0 + 50 * MS;
@@ -95,10 +105,28 @@ static void test_busy_callback_is_own_delay(void **state)
      * or later: everything from its deadline to then is the loop's own.
      */
     assert_true(busy.delay >= 200 * MS);
-    assert_int_equal(busy.d.waited + busy.d.queued + busy.d.own, busy.delay);
-    /* asleep in a callback is not on a run queue: all of it stays own */
-    assert_true(busy.d.own >= 200 * MS);
+    assert_int_equal(busy.d.waited + busy.d.queued + busy.d.own + busy.d.other, busy.delay);
+    assert_true(busy.d.waited < 50 * MS);
     loop_fini();
+}
+
+static void test_busy_callback_is_own_delay(void **state)
+{
+    (void)state;
+    busy_run(false);
+    /* on a CPU: own (less what the host took, steal, which is other) */
+    assert_true(busy.d.own >= 150 * MS);
+}
+
+static void test_blocked_callback_is_other(void **state)
+{
+    (void)state;
+    if (access("/proc/thread-self/schedstat", R_OK) < 0)
+        skip();
+    busy_run(true);
+    /* asleep in a system call: neither on a CPU nor queued */
+    assert_true(busy.d.other >= 150 * MS);
+    assert_true(busy.d.own < 50 * MS);
 }
 
 /* ---- system delay: stopped while idle in the wait ---- */
@@ -180,7 +208,7 @@ static void test_stop_while_waiting_is_waited(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* the stop happened and held the loop */
     assert_true(stop.delay >= 300 * MS);
-    assert_int_equal(stop.d.waited + stop.d.queued + stop.d.own, stop.delay);
+    assert_int_equal(stop.d.waited + stop.d.queued + stop.d.own + stop.d.other, stop.delay);
     /*
      * All of it was waiting: what remains is the loop's path from
      * epoll_wait's return to the callback (microseconds; 100 ms is the
@@ -284,7 +312,7 @@ static void test_preempted_is_queued(void **state)
      * timer's deadline 50 ms in: 250 ms of delay, all of it queued.
      */
     assert_true(pre.delay >= 200 * MS);
-    assert_int_equal(pre.d.waited + pre.d.queued + pre.d.own, pre.delay);
+    assert_int_equal(pre.d.waited + pre.d.queued + pre.d.own + pre.d.other, pre.delay);
     assert_true(pre.d.queued >= 200 * MS);
     assert_true(pre.d.own < 100 * MS);
 }
@@ -352,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_before_any_wait),
         cmocka_unit_test(test_busy_callback_is_own_delay),
+        cmocka_unit_test(test_blocked_callback_is_other),
         cmocka_unit_test(test_stop_while_waiting_is_waited),
         cmocka_unit_test(test_preempted_is_queued),
         cmocka_unit_test(test_timer_between_callbacks),
