@@ -32,7 +32,7 @@ struct metrics_source_stats {
     uint64_t samples;
     uint64_t errors;
     uint64_t late;                  /* more than 100 ms after the deadline, the daemon's doing */
-    uint64_t delayed;               /* ... the system's (not run in time after its wait) */
+    uint64_t delayed;               /* ... the system's (not woken or run in time, steal) */
     double read_seconds;            /* last read + parse */
     bool up;                        /* last read succeeded */
 };

@@ -25,11 +25,11 @@ struct sched {
     uint64_t samples;
     /*
      * Samples taken more than 100 ms (LATE_NS) after the deadline, by whose
-     * doing (tick() in kmemwatchd.c).  late: the daemon's own part of the
-     * delay, the time it was not blocked in the loop's wait, is over 100 ms
-     * (it was busy).  delayed: the others, over 100 ms only with the time
-     * after the deadline it spent blocked in the wait (woken, but the system
-     * did not run it: CPU steal, a stop).
+     * doing (tick() in kmemwatchd.c, loop_delay_split in loop.h).  late: the
+     * daemon spent over 100 ms of the delay on a CPU with other work (it was
+     * busy).  delayed: the others, over 100 ms only with the time it was not
+     * woken, kept from a CPU, or had the CPU stolen or was blocked (a busy
+     * host, steal, a stop).
      */
     uint64_t late;
     uint64_t delayed;
