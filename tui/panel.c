@@ -94,6 +94,8 @@ static int panel_cmp(const void *a, const void *b, void *arg)
     if (c)
         return p->invert ? -c : c;
     /* Equal keys: by name, whatever the direction, so the order is stable across samples. */
+    if (p->ops->name_cmp)
+        return p->ops->name_cmp(p->ctx, ra, rb);
     return strcmp(p->ops->name(p->ctx, ra), p->ops->name(p->ctx, rb));
 }
 

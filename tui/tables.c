@@ -208,8 +208,8 @@ static bool key_series(const struct app *a, long series, struct panel_key *k)
     }
     if (!trend_flat(h, s, &v))
         return false;
-    /* flat over more points than any sparkline has columns: every column the lowest glyph */
-    k->all = h->n >= TREND_SPARK_MAX;
+    /* every column of any sparkline shows a point: every column the lowest glyph */
+    k->all = trend_spark_filled(h);
     /* trend_rate: two points at different times; since(): a base, a mark */
     has[0] = h->n > 1 && trend_time(h, h->n - 1) > trend_time(h, 0);
     has[1] = h->has_base;
@@ -348,8 +348,16 @@ static bool caches_key(const void *ctx, size_t row, struct panel_key *k)
     return key_series(a, a->caches[row].series, k);
 }
 
+static int caches_name_cmp(const void *ctx, size_t ra, size_t rb)
+{
+    const struct app *a = ctx;
+
+    return trend_name_cmp(&a->tr, a->caches[ra].series, a->caches[rb].series, cache_of(a, ra)->name,
+                          cache_of(a, rb)->name);
+}
+
 static const struct panel_ops caches_ops = {
-    caches_count, caches_name, caches_compare, caches_cell, caches_key,
+    caches_count, caches_name, caches_compare, caches_cell, caches_key, caches_name_cmp,
 };
 
 /* --- kmalloc ------------------------------------------------------------------------- */
@@ -456,7 +464,7 @@ static bool kmalloc_key(const void *ctx, size_t row, struct panel_key *k)
 }
 
 static const struct panel_ops kmalloc_ops = {
-    kmalloc_count, kmalloc_name, kmalloc_compare, kmalloc_cell, kmalloc_key,
+    kmalloc_count, kmalloc_name, kmalloc_compare, kmalloc_cell, kmalloc_key, NULL,
 };
 
 /* --- Overview: meminfo ------------------------------------------------------------------ */
@@ -538,7 +546,7 @@ static bool meminfo_key(const void *ctx, size_t row, struct panel_key *k)
 }
 
 static const struct panel_ops meminfo_ops = {
-    meminfo_count, meminfo_name, meminfo_compare, meminfo_cell, meminfo_key,
+    meminfo_count, meminfo_name, meminfo_compare, meminfo_cell, meminfo_key, NULL,
 };
 
 /* --- Overview: top growers -------------------------------------------------------------- */
@@ -640,7 +648,7 @@ static enum ui_elem growers_cell(const void *ctx, size_t row, size_t col, int wi
 }
 
 static const struct panel_ops growers_ops = {
-    growers_count, growers_name, growers_compare, growers_cell, NULL,
+    growers_count, growers_name, growers_compare, growers_cell, NULL, NULL,
 };
 
 /* --- Overview: leak suspects ------------------------------------------------------------ */
@@ -727,7 +735,7 @@ static enum ui_elem suspects_cell(const void *ctx, size_t row, size_t col, int w
 }
 
 static const struct panel_ops suspects_ops = {
-    suspects_count, suspects_name, suspects_compare, suspects_cell, NULL,
+    suspects_count, suspects_name, suspects_compare, suspects_cell, NULL, NULL,
 };
 
 /* --- vmalloc: by type ------------------------------------------------------------------- */
@@ -806,7 +814,7 @@ static enum ui_elem vmtypes_cell(const void *ctx, size_t row, size_t col, int wi
 }
 
 static const struct panel_ops vmtypes_ops = {
-    vmtypes_count, vmtypes_name, meminfo_compare, vmtypes_cell, NULL,
+    vmtypes_count, vmtypes_name, meminfo_compare, vmtypes_cell, NULL, NULL,
 };
 
 /* --- vmalloc: by caller ----------------------------------------------------------------- */
@@ -908,7 +916,7 @@ static bool vmcallers_key(const void *ctx, size_t row, struct panel_key *k)
 }
 
 static const struct panel_ops vmcallers_ops = {
-    vmcallers_count, vmcallers_name, vmcallers_compare, vmcallers_cell, vmcallers_key,
+    vmcallers_count, vmcallers_name, vmcallers_compare, vmcallers_cell, vmcallers_key, NULL,
 };
 
 /* --- Buddy: zones ------------------------------------------------------------------------ */
@@ -990,7 +998,7 @@ static enum ui_elem zones_cell(const void *ctx, size_t row, size_t col, int widt
 }
 
 static const struct panel_ops zones_ops = {
-    zones_count, zones_name, zones_compare, zones_cell, NULL,
+    zones_count, zones_name, zones_compare, zones_cell, NULL, NULL,
 };
 
 /* --- lifecycle -------------------------------------------------------------------------- */
@@ -1058,6 +1066,8 @@ static int update_caches(struct app *a)
         a->caches[i].suspect = suspects_find(&a->sus, "slab", si->caches[i].name, NULL) != NULL;
     }
     a->ncaches = si->n;
+    /* the panel breaks ties by the series' ranks (out of memory: by the names) */
+    trend_rank_names(&a->tr);
     return 0;
 }
 

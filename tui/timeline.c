@@ -412,6 +412,9 @@ void timeline_reload(struct app *a)
         ci.records >= 2)
         c.tier = RING_COARSE;
     ring_reader_walk(rd, c.tier, from, c.target, reload_cb, &c);
+    /* older records than the window's: its points span it, as when following (sparklines) */
+    if (oldest < from)
+        trend_set_full(&a->tr);
     if (!c.found) {
         /* The coarse tier was walked, or the cursor's record has been overwritten since. */
         uint64_t w;

@@ -26,8 +26,11 @@ void trend_free(struct trend *h)
         free(h->names);
         h->names = next;
     }
-    for (size_t i = 0; i < h->nseries; i++)
+    for (size_t i = 0; i < h->nseries; i++) {
         free(h->series[i].vals);
+        free(h->runs[i].col);
+    }
+    free(h->rank);
     free(h->series);
     free(h->runs);
     free(h->slots);
@@ -37,6 +40,7 @@ void trend_free(struct trend *h)
 void trend_clear(struct trend *h, uint64_t window_ns)
 {
     h->head = h->n = 0;
+    h->full = false;
     h->window_ns = window_ns;
     h->bucket_ns = bucket_of(window_ns);
     h->target = TT_POINT;
@@ -64,10 +68,12 @@ bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
         while (h->n && trend_time(h, 0) + h->window_ns < wall_ns) {
             h->head = (h->head + 1) % TREND_CAP;
             h->n--;
+            h->full = true;
         }
         if (h->n == TREND_CAP) {
             h->head = (h->head + 1) % TREND_CAP;
             h->n--;
+            h->full = true;
         }
         slot = (h->head + h->n) % TREND_CAP;
         h->n++;
@@ -79,6 +85,11 @@ bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
     h->cur = slot;
     slot_reset(h, slot);
     return true;
+}
+
+void trend_set_full(struct trend *h)
+{
+    h->full = true;
 }
 
 void trend_begin_base(struct trend *h, uint64_t wall_ns)
@@ -285,6 +296,48 @@ static int64_t diff(uint64_t to, uint64_t from)
     return d > INT64_MAX ? -INT64_MAX : -(int64_t)d;
 }
 
+static int cmp_names(const void *x, const void *y, void *arg)
+{
+    const struct trend_series *s = arg, *a = &s[*(const uint32_t *)x], *b = &s[*(const uint32_t *)y];
+
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+int trend_rank_names(struct trend *h)
+{
+    uint32_t *by_name, *rank;
+
+    if (h->nranked == h->nseries)
+        return 0;
+    by_name = malloc(h->nseries * sizeof(*by_name));
+    rank = realloc(h->rank, h->nseries * sizeof(*rank));
+    if (!by_name || !rank) {
+        free(by_name);
+        if (rank)
+            h->rank = rank;
+        h->nranked = 0;
+        return -ENOMEM;
+    }
+    h->rank = rank;
+    for (size_t i = 0; i < h->nseries; i++)
+        by_name[i] = (uint32_t)i;
+    qsort_r(by_name, h->nseries, sizeof(*by_name), cmp_names, h->series);
+    for (size_t i = 0; i < h->nseries; i++)
+        rank[by_name[i]] = (uint32_t)i;
+    h->nranked = h->nseries;
+    free(by_name);
+    return 0;
+}
+
+int trend_name_cmp(const struct trend *h, long a, long b, const char *name_a, const char *name_b)
+{
+    if (a >= 0 && b >= 0 && (size_t)a < h->nranked && (size_t)b < h->nranked)
+        return h->rank[a] < h->rank[b] ? -1 : h->rank[a] > h->rank[b];
+    return strcmp(name_a, name_b);
+}
+
 bool trend_growth(const struct trend *h, const struct trend_series *s, int64_t *out)
 {
     if (!s || h->n < 2)
@@ -328,44 +381,134 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
 }
 
 /*
- * Which point each of `width` columns shows, as its slot in the series'
- * values (-1: blank), and in *seqs that point's sequence number.  Every
- * series of a trend shares the time line, so a frame computes this once per
- * width, not once per row.  Keyed by h->seq too: every new or replaced point
- * changes it, which also covers a trend_clear() refilled to the same count,
- * head and ends but other points in between.
+ * Which point each of `width` columns shows (trend_sparkline's rule), shared
+ * by every series of a trend: a frame computes it once per width, not once
+ * per row.
  */
-static const long *sparkline_columns(const struct trend *h, size_t width, const uint64_t **seqs)
+struct spark_cols {
+    long pick[TREND_SPARK_MAX];     /* the point's slot in the series' values; -1: blank */
+    uint64_t seq[TREND_SPARK_MAX];  /* its sequence number (0: blank) */
+    /*
+     * The column of the previous picks (numbered gen - 1) that showed the
+     * same point, or -1.  Always -1 for the newest point, whose values may
+     * still be set, and for the point that was the newest then: a frame may
+     * have drawn it before the rest of its record was set.
+     */
+    int16_t from[TREND_SPARK_MAX];
+    uint64_t newest_seq;            /* the newest point's number (0: no point) */
+    uint64_t gen;                   /* numbers every computation; never 0 */
+};
+
+/* Aligned columns (a full window): each is this long, rounded up so that width of them hold it. */
+static uint64_t spark_col_ns(const struct trend *h, size_t width)
 {
-    static long pick[TREND_SPARK_MAX];
-    static uint64_t pick_seq[TREND_SPARK_MAX];
+    return h->window_ns / width + (h->window_ns % width != 0);
+}
+
+/*
+ * How many columns, from the right, show a point; the ones to their left are
+ * blank.  Every column from the one holding the oldest point on shows one.
+ */
+static size_t spark_shown(const struct trend *h, size_t width)
+{
+    uint64_t d, span;
+
+    if (h->n <= width || !h->full)
+        return h->n < width ? h->n : width;
+    d = spark_col_ns(h, width);
+    span = trend_time(h, h->n - 1) / d - trend_time(h, 0) / d;
+    return span < width ? (size_t)span + 1 : width;
+}
+
+bool trend_spark_filled(const struct trend *h)
+{
+    uint64_t gap;
+
+    if (h->n < TREND_SPARK_MAX)
+        return false;
+    if (!h->full)
+        return true;
+    /*
+     * Aligned columns: every one of w is filled when the oldest point is at
+     * most (w - 1) columns of d = ceil(window / w) before the newest, which
+     * holds for every w up to TREND_SPARK_MAX when the window begins less
+     * than window / TREND_SPARK_MAX - TREND_SPARK_MAX ns before the oldest
+     * point.
+     */
+    gap = trend_time(h, 0) - (trend_time(h, h->n - 1) - h->window_ns);
+    return gap + TREND_SPARK_MAX <= h->window_ns / TREND_SPARK_MAX;
+}
+
+/*
+ * Keyed by h->seq too: every new or replaced point changes it, which also
+ * covers a trend_clear() refilled to the same count, head and ends but other
+ * points in between.
+ */
+static const struct spark_cols *sparkline_columns(const struct trend *h, size_t width)
+{
+    static struct spark_cols c;
+    static uint64_t last_seq[TREND_SPARK_MAX];
     static const struct trend *c_h;
     static size_t c_width, c_n, c_head;
     static uint64_t c_t0, c_t1, c_seq;
+    static bool c_full;
     uint64_t t0 = h->n ? trend_time(h, 0) : 0, t1 = h->n ? trend_time(h, h->n - 1) : 0;
+    long newest = h->n ? (long)((h->head + h->n - 1) % TREND_CAP) : -1;
+    size_t last_width = c_width, j = 0;
+    uint64_t last_newest = c.newest_seq;
 
-    *seqs = pick_seq;
     if (c_h == h && c_width == width && c_n == h->n && c_head == h->head && c_t0 == t0 &&
-        c_t1 == t1 && c_seq == h->seq)
-        return pick;
+        c_t1 == t1 && c_seq == h->seq && c_full == h->full)
+        return &c;
+    /* another trend's points are numbered apart: nothing to carry over */
+    if (c_h != h)
+        last_width = 0;
+    memcpy(last_seq, c.seq, last_width * sizeof(*last_seq));
     if (h->n <= width) {
-        for (size_t c = 0; c < width; c++)
-            pick[c] = c + h->n >= width ? (long)((h->head + c + h->n - width) % TREND_CAP) : -1;
+        for (size_t k = 0; k < width; k++)
+            c.pick[k] = k + h->n >= width ? (long)((h->head + k + h->n - width) % TREND_CAP) : -1;
+    } else if (h->full) {
+        /* columns of d ns ending at multiples of d, the last one holding t1 */
+        uint64_t d = spark_col_ns(h, width), id = t1 / d;
+        size_t p = 0;
+
+        for (size_t k = 0; k < width; k++) {
+            uint64_t back = width - 1 - k, end = (id - back + 1) * d - 1;
+
+            if (back > id || end < t0) {
+                c.pick[k] = -1;
+                continue;
+            }
+            while (p + 1 < h->n && trend_time(h, p + 1) <= end)
+                p++;
+            c.pick[k] = (long)((h->head + p) % TREND_CAP);
+        }
     } else {
         size_t p = 0;
 
-        for (size_t c = 0; c < width; c++) {
-            /* The column ends at t0 + (c + 1) / width of the span; the last one at t1. */
-            uint64_t end = c + 1 == width ? t1
-                                          : t0 + (uint64_t)((double)(t1 - t0) * (double)(c + 1) /
+        for (size_t k = 0; k < width; k++) {
+            /* The column ends at t0 + (k + 1) / width of the span; the last one at t1. */
+            uint64_t end = k + 1 == width ? t1
+                                          : t0 + (uint64_t)((double)(t1 - t0) * (double)(k + 1) /
                                                             (double)width);
             while (p + 1 < h->n && trend_time(h, p + 1) <= end)
                 p++;
-            pick[c] = (long)((h->head + p) % TREND_CAP);
+            c.pick[k] = (long)((h->head + p) % TREND_CAP);
         }
     }
-    for (size_t c = 0; c < width; c++)
-        pick_seq[c] = pick[c] >= 0 ? h->pseq[pick[c]] : 0;
+    /* Both rows of numbers rise from left to right (blanks aside): one walk matches them. */
+    for (size_t k = 0; k < width; k++) {
+        c.seq[k] = c.pick[k] >= 0 ? h->pseq[c.pick[k]] : 0;
+        c.from[k] = -1;
+        if (!c.seq[k] || c.pick[k] == newest)
+            continue;
+        while (j < last_width && last_seq[j] < c.seq[k])
+            j++;
+        if (j < last_width && last_seq[j] == c.seq[k] && c.seq[k] != last_newest)
+            c.from[k] = (int16_t)j;
+    }
+    c.newest_seq = newest >= 0 ? h->pseq[newest] : 0;
+    c.gen++;
     c_h = h;
     c_width = width;
     c_n = h->n;
@@ -373,7 +516,8 @@ static const long *sparkline_columns(const struct trend *h, size_t width, const 
     c_t0 = t0;
     c_t1 = t1;
     c_seq = h->seq;
-    return pick;
+    c_full = h->full;
+    return &c;
 }
 
 /*
@@ -475,15 +619,15 @@ static size_t spark_fill(char *buf, size_t sz, size_t pos, size_t n, const char 
 char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
                       const char *const levels[8], char *buf, size_t n)
 {
-    const long *pick;
-    const uint64_t *pseq;
+    const struct spark_cols *cols;
     struct trend_run *r;
     uint64_t col[TREND_SPARK_MAX];
     uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
     size_t pos = 0, glen[8];
+    long newest;
     double span;
     int level = 0;
-    bool in_run = false;
+    enum { KEEP_NONE, KEEP_SAME, KEEP_FROM } keep = KEEP_NONE;
 
     if (n == 0)
         return buf;
@@ -497,32 +641,53 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
      * lowest level (the scale spans at least 1/64 of it).  No column to pick.
      */
     if (trend_flat(h, s, &prev)) {
-        size_t shown = h->n < width ? h->n : width;
+        size_t shown = spark_shown(h, width);
 
         buf[spark_fill(buf, n, 0, width - shown, levels[0], strlen(levels[0]), shown)] = '\0';
         return buf;
     }
-    pick = sparkline_columns(h, width, &pseq);
+    cols = sparkline_columns(h, width);
+    newest = h->n ? (long)((h->head + h->n - 1) % TREND_CAP) : -1;
     r = &h->runs[s - h->series]; /* up to date: trend_flat ran run_update */
+    /* The columns drawn from the same points last frame (or this one) keep their values. */
+    if (r->col_gen && r->col_gen == cols->gen)
+        keep = KEEP_SAME;
+    else if (r->col_gen && r->col_gen + 1 == cols->gen)
+        keep = KEEP_FROM;
     /* Columns in the run show its value: only the others (the newest, what changed) are read. */
     for (size_t c = 0; c < width; c++) {
+        long p = cols->pick[c];
         uint64_t v;
 
-        if (pick[c] < 0)
+        if (p < 0)
             continue;
-        if (pseq[c] >= r->start && pseq[c] <= r->seen) {
-            col[c] = r->val;
-            in_run = true;
-            continue;
+        if (keep == KEEP_FROM && cols->from[c] >= 0) {
+            v = r->col[cols->from[c]];
+        } else if (keep == KEEP_SAME && p != newest) {
+            v = r->col[c];
+        } else if (cols->seq[c] >= r->start && cols->seq[c] <= r->seen) {
+            v = r->val;
+        } else {
+            v = s->vals[p] == TREND_NONE ? 0 : s->vals[p];
         }
-        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
         col[c] = v;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
-    if (in_run) {
-        lo = r->val < lo ? r->val : lo;
-        hi = r->val > hi ? r->val : hi;
+    /* kept for the next frame; without the memory it merely reads them all again */
+    if (r->col_cap < width) {
+        uint64_t *nc = realloc(r->col, width * sizeof(*nc));
+
+        if (nc) {
+            r->col = nc;
+            r->col_cap = width;
+        }
+    }
+    if (r->col_cap >= width) {
+        memcpy(r->col, col, width * sizeof(*col));
+        r->col_gen = cols->gen;
+    } else {
+        r->col_gen = 0;
     }
     span = (double)(hi - lo);
     if (span < (double)hi / 64.0)
@@ -534,7 +699,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     for (size_t c = 0; c < width; c++) {
         uint64_t v;
 
-        if (pick[c] < 0) {
+        if (cols->pick[c] < 0) {
             if (pos + 1 >= n)
                 break;
             buf[pos++] = ' ';

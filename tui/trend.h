@@ -68,6 +68,18 @@ struct trend_run {
     uint64_t val;
     uint64_t start;     /* sequence number of the oldest point of the run */
     uint64_t seen;      /* sequence number of the newest point checked */
+    /*
+     * The column values of the series' last sparkline that read any (a flat
+     * series reads none), drawn with the columns numbered col_gen (0: none,
+     * see trend.c sparkline_columns).  The next frame's columns that show
+     * the same point as one of these (but the newest, which may still be
+     * set) take its value from here: a sparkline that moves one column a
+     * frame reads its new column only, from 1 KB here instead of 6 KB
+     * spread over the series' values.
+     */
+    uint64_t col_gen;
+    uint64_t *col;
+    size_t col_cap;
 };
 
 /*
@@ -100,6 +112,13 @@ struct trend {
     uint64_t window_ns;
     uint64_t bucket_ns;
     uint64_t newest_bucket;
+    /*
+     * A point has left the window since the last trend_clear(), or the
+     * history goes back past it (trend_set_full): the points span the whole
+     * window, and will while they are followed.  Sparklines then cut the
+     * window into columns of fixed wall time (see trend_sparkline).
+     */
+    bool full;
     enum trend_target target;
     size_t cur;             /* slot being filled (TT_POINT) */
     bool has_base, has_mark;
@@ -111,6 +130,12 @@ struct trend {
      */
     struct trend_run *runs;
     size_t nseries, cap;
+    /*
+     * rank[i]: series i's place among all names in (kind, strcmp) order, for
+     * the first nranked series (trend_rank_names); a pointer, like runs.
+     */
+    uint32_t *rank;
+    size_t nranked;
     struct trend_slot *slots; /* open-addressing index by kind and name */
     size_t nslots;
     struct trend_names *names; /* where the series' names are kept, one after another */
@@ -131,6 +156,13 @@ void trend_clear(struct trend *h, uint64_t window_ns);
  */
 bool trend_point(struct trend *h, uint64_t wall_ns, bool replace);
 
+/*
+ * The points begun since the last trend_clear() start where the window does:
+ * the history goes back further (a window reloaded from a ring that holds
+ * more).  It is full (trend.full) as if points had left it.
+ */
+void trend_set_full(struct trend *h);
+
 /* Switch trend_set() to fill the base or the mark instead of a point (every series starts absent). */
 void trend_begin_base(struct trend *h, uint64_t wall_ns);
 void trend_begin_mark(struct trend *h, uint64_t wall_ns);
@@ -145,6 +177,18 @@ void trend_put(struct trend *h, long idx, uint64_t value, bool add);
 
 /* Series index, or -1. */
 long trend_find(const struct trend *h, int kind, const char *name);
+
+/*
+ * Rank the series' names (kind, then strcmp), when series were added since
+ * the last call, so that trend_name_cmp need not read them.  0 or -ENOMEM
+ * (trend_name_cmp then reads the names).
+ */
+int trend_rank_names(struct trend *h);
+/*
+ * strcmp(name_a, name_b) of the names of series a and b (of one kind; -1:
+ * none), from their ranks when both have one: the names are not read.
+ */
+int trend_name_cmp(const struct trend *h, long a, long b, const char *name_a, const char *name_b);
 
 static inline const struct trend_series *trend_series(const struct trend *h, long i)
 {
@@ -181,10 +225,23 @@ bool trend_since_mark(const struct trend *h, const struct trend_series *s, int64
 bool trend_flat(const struct trend *h, const struct trend_series *s, uint64_t *val);
 
 /*
+ * Does every sparkline (of at most TREND_SPARK_MAX columns) show a point in
+ * every column, and more than one point in some?  Then a flat series draws
+ * the lowest glyph in every column whatever the width, frame after frame.
+ */
+bool trend_spark_filled(const struct trend *h);
+
+/*
  * A sparkline `width` columns wide, oldest on the left.  With no more points
  * than columns each point is one column, right-aligned (a young session
- * fills from the right); with more, each column is an equal share of the
- * time from the oldest point to the newest and shows the last point in it.
+ * fills from the right).  With more, each column shows the last point at or
+ * before its end (blank when there is none): while the window fills, the
+ * columns are equal shares of the time from the oldest point to the newest;
+ * once it is full (trend.full), they are a fixed width'th of the window,
+ * aligned to multiples of it in wall time, the newest column holding the
+ * newest point.  Aligned columns keep their points from one frame to the
+ * next, so a sparkline scrolls by a column at a time instead of every column
+ * picking a new point every second, and what it reads is only what changed.
  * levels[0..7] are glyphs from lowest to highest.  The scale runs from the
  * minimum to the maximum shown but never spans less than 1/64 of the
  * maximum, so that the 0.1 % wobble of an idle kernel stays flat.  Returns

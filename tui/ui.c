@@ -244,6 +244,15 @@ static struct {
     int w, h;
     char (*cells)[4], (*shown)[4];
     unsigned char *elems, *shown_elems;
+    /*
+     * The terminal's attributes are normal (element UI_NELEMS), as every
+     * ui_present leaves them, and curses believes so: the next frame starts
+     * from there.  False until the first frame and whenever curses may have
+     * written (frame_forget_shown): then it starts from curses' belief.
+     */
+    bool sgr_normal;
+    /* vid_puts moved curses' belief during this frame: put it back to normal at its end */
+    bool curses_moved;
 } ui_frame;
 
 static void cells_blank(char (*cells)[4], size_t n)
@@ -271,6 +280,7 @@ static void frame_forget_shown(void)
 
     if (ui_frame.shown)
         memset(ui_frame.shown, 0xff, n * sizeof(*ui_frame.shown));
+    ui_frame.sgr_normal = false;
 }
 
 void ui_fini(void)
@@ -443,6 +453,7 @@ static void out_elem(int from, int to)
     /* curses' belief := from, which is where the terminal is */
     if (from >= 0)
         vid_puts(fa & ~A_COLOR, (short)PAIR_NUMBER(fa), NULL, discard_putc);
+    ui_frame.curses_moved = true;
     n0 = ui_out.n;
     vid_puts(ta & ~A_COLOR, (short)PAIR_NUMBER(ta), NULL, out_putc);
     if (from >= 0 && ui_out.n >= n0 && ui_out.n - n0 < sizeof(cache[from][to].s)) {
@@ -499,7 +510,8 @@ void ui_present(void)
     size_t w = (size_t)ui_frame.w;
     /* Writing the last cell of the screen scrolls a terminal with automatic margins and no xenl. */
     bool corner_scrolls = auto_right_margin && !eat_newline_glitch;
-    int cur = -1;
+    /* -1: whatever curses believes (vid_puts, which formats colours with tiparm, asks it) */
+    int cur = ui_frame.sgr_normal ? UI_NELEMS : -1;
 
     for (int y = 0; y < ui_frame.h; y++) {
         size_t row = (size_t)y * w, x = 0, end = w;
@@ -529,11 +541,13 @@ void ui_present(void)
         memcpy(ui_frame.shown[row], ui_frame.cells[row], w * sizeof(*ui_frame.cells));
         memcpy(ui_frame.shown_elems + row, ui_frame.elems + row, w);
     }
-    if (cur >= 0) {
-        /* back to normal, and curses told: its own output (a resize, endwin) starts from there */
+    /* back to normal, and curses told: its own output (a resize, endwin) starts from there */
+    if (cur >= 0 && cur != UI_NELEMS)
         out_elem(cur, UI_NELEMS);
+    if (ui_frame.curses_moved)
         vid_puts(A_NORMAL, 0, NULL, discard_putc);
-    }
+    ui_frame.curses_moved = false;
+    ui_frame.sgr_normal = cur >= 0;
     out_flush();
 }
 

@@ -22,6 +22,22 @@ static void ref_columns(const struct trend *h, size_t width, long *pick)
     if (h->n <= width) {
         for (size_t c = 0; c < width; c++)
             pick[c] = c + h->n >= width ? (long)((h->head + c + h->n - width) % TREND_CAP) : -1;
+    } else if (h->full) {
+        /* a window's width'th (rounded up) a column, aligned in wall time; the last holds t1 */
+        uint64_t d = (h->window_ns + width - 1) / width;
+
+        for (size_t c = 0; c < width; c++) {
+            uint64_t start = (t1 / d) * d;
+
+            pick[c] = -1;
+            /* the column starts `width - 1 - c` columns before the newest one */
+            if (start / d < width - 1 - c)
+                continue;
+            start -= (width - 1 - c) * d;
+            for (size_t i = 0; i < h->n; i++)
+                if (trend_time(h, i) < start + d)
+                    pick[c] = (long)((h->head + i) % TREND_CAP);
+        }
     } else {
         size_t p = 0;
 
@@ -159,28 +175,39 @@ static void check_one(const struct trend *h, long idx, size_t width)
                  width, n, h->n, h->head, got, want);
 }
 
-/* A few rows at one width, as a frame draws them (same width: the shared picks are reused). */
+/*
+ * A few rows at one width, as a frame draws them (same width: the shared
+ * picks are reused).  Mostly the same rows at the same width as the frame
+ * before, as a screen left alone draws them, so that the columns kept from
+ * the last frame are used; now and then other rows, or another width.
+ */
 static void check_frame(const struct trend *h)
 {
-    size_t width;
+    static size_t width = 95;
+    static long first;
 
     if (!h->nseries)
         return;
-    switch (rnd_below(4)) {
-    case 0:
-        width = 1 + (size_t)rnd_below(8);
-        break;
-    case 1:
-        width = 95;
-        break;
-    default:
-        width = 1 + (size_t)rnd_below(300);
-        break;
+    if (one_in(8)) {
+        switch (rnd_below(4)) {
+        case 0:
+            width = 1 + (size_t)rnd_below(8);
+            break;
+        case 1:
+            width = 95;
+            break;
+        default:
+            width = 1 + (size_t)rnd_below(300);
+            break;
+        }
     }
-    for (int k = 0; k < 4; k++)
-        check_one(h, (long)rnd_below(h->nseries), width);
-    /* and again right after: nothing changed, everything comes from the run */
+    if (one_in(8) || (size_t)first >= h->nseries)
+        first = (long)rnd_below(h->nseries);
+    for (long k = first; k < first + 4 && (size_t)k < h->nseries; k++)
+        check_one(h, k, width);
     check_one(h, (long)rnd_below(h->nseries), width);
+    /* and again right after: nothing changed, everything comes from the run and the kept columns */
+    check_one(h, first, width);
 }
 
 /* ---- random timelines ---- */
@@ -405,6 +432,113 @@ static void test_sparkline_refill_other_times(void **state)
     trend_free(&h);
 }
 
+/* Blank columns of series a's sparkline at width w (the reference's). */
+static size_t blanks_at(const struct trend *h, long a, size_t w)
+{
+    char buf[2048];
+    size_t nb = 0;
+
+    ref_sparkline(h, trend_series(h, a), w, lv_ascii, buf, sizeof(buf));
+    for (const char *p = buf; *p; p++)
+        nb += *p == ' ';
+    return nb;
+}
+
+/*
+ * trend_spark_filled: when it says so, no sparkline of any width has a blank
+ * column (panel rows of flat series are then copied whole, sparkline and
+ * all); a window whose first point comes late leaves one at some width.
+ */
+static void test_spark_filled(void **state)
+{
+    const uint64_t s = 1000000000ull, t = 1700000000ull * s;
+    struct trend h;
+    long a = -1;
+    size_t nb = 0;
+
+    (void)state;
+    /* 15 minutes at one point a second through a 10-minute window: full, 600 points */
+    trend_init(&h, 600 * s);
+    for (uint64_t k = 0; k < 900; k++) {
+        assert_true(trend_point(&h, t + k * s, true));
+        a = trend_set(&h, TK_SLAB, "a", 4096);
+    }
+    assert_true(h.full);
+    assert_true(trend_spark_filled(&h));
+    for (size_t w = 1; w <= TREND_SPARK_MAX; w++)
+        if (blanks_at(&h, a, w))
+            fail_msg("filled, width %zu: a blank column", w);
+    /* the same, but nothing in the window's first 5 seconds */
+    trend_clear(&h, 600 * s);
+    for (uint64_t k = 0; k < 900; k++) {
+        if (k >= 299 && k < 305)
+            continue;
+        assert_true(trend_point(&h, t + k * s, true));
+        trend_set(&h, TK_SLAB, "a", 4096);
+    }
+    assert_true(h.full && h.n >= TREND_SPARK_MAX);
+    assert_false(trend_spark_filled(&h));
+    for (size_t w = 1; w <= TREND_SPARK_MAX; w++)
+        nb += blanks_at(&h, a, w);
+    assert_true(nb > 0);
+    /* not full (an hour's window of 5-second buckets, 50 minutes in): the columns share the span */
+    trend_clear(&h, 3600 * s);
+    for (uint64_t k = 0; k < 600; k++) {
+        assert_true(trend_point(&h, t + k * 5 * s, true));
+        trend_set(&h, TK_SLAB, "a", 4096);
+    }
+    assert_false(h.full);
+    assert_true(trend_spark_filled(&h));
+    for (size_t w = 1; w <= TREND_SPARK_MAX; w++)
+        assert_int_equal(blanks_at(&h, a, w), 0);
+    trend_free(&h);
+}
+
+static int sign(int x)
+{
+    return (x > 0) - (x < 0);
+}
+
+/* trend_name_cmp by ranks is strcmp of the names, for every pair of one kind, as series are added. */
+static void test_name_ranks(void **state)
+{
+    struct trend h;
+    char name[32];
+    long idx[300];
+    int kind[300];
+    size_t n = 0;
+
+    (void)state;
+    rng_state = 0x5eed;
+    trend_init(&h, 60ull * 1000000000ull);
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < 100; k++, n++) {
+            /* short names with shared prefixes, some the same in two kinds */
+            snprintf(name, sizeof(name), "%.*s-%llu", (int)rnd_below(6), "kmalloc",
+                     (unsigned long long)rnd_below(40));
+            kind[n] = one_in(2) ? TK_SLAB : TK_VMALLOC;
+            idx[n] = trend_find(&h, kind[n], name);
+            if (idx[n] < 0)
+                idx[n] = trend_set(&h, kind[n], name, 1);
+            assert_true(idx[n] >= 0);
+        }
+        /* the last round's series are not ranked yet: compared by name */
+        if (round < 2)
+            assert_int_equal(trend_rank_names(&h), 0);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                const char *a = h.series[idx[i]].name, *b = h.series[idx[j]].name;
+
+                if (kind[i] != kind[j])
+                    continue;
+                if (sign(trend_name_cmp(&h, idx[i], idx[j], a, b)) != sign(strcmp(a, b)))
+                    fail_msg("round %d: %s vs %s", round, a, b);
+            }
+    }
+    assert_true(h.nranked > 0 && h.nranked < h.nseries);
+    trend_free(&h);
+}
+
 static void test_sparkline_degenerate(void **state)
 {
     struct trend h;
@@ -435,6 +569,8 @@ int main(void)
         cmocka_unit_test(test_sparkline_set_after_draw),
         cmocka_unit_test(test_sparkline_refill_other_times),
         cmocka_unit_test(test_sparkline_degenerate),
+        cmocka_unit_test(test_spark_filled),
+        cmocka_unit_test(test_name_ranks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
