@@ -137,6 +137,7 @@ static int fill(struct kmw_conn *c)
         }
     }
     c->len += (size_t)n;
+    c->drained = c->timeout_ms == 0 && (size_t)n < iov.iov_len;
     return 0;
 }
 
@@ -155,6 +156,10 @@ int conn_read_line(struct kmw_conn *c, char **line, size_t *len)
         nl = c->buf ? memchr(c->buf, '\n', c->len) : NULL;
         if (nl)
             break;
+        if (c->drained) {
+            c->drained = false; /* the caller polls before it reads again */
+            return -ETIMEDOUT;
+        }
         r = fill(c);
         if (r < 0)
             return r;

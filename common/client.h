@@ -6,6 +6,7 @@
 #ifndef KMW_CLIENT_H
 #define KMW_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct kmw_conn {
@@ -15,6 +16,12 @@ struct kmw_conn {
     size_t consumed;   /* bytes of the line handed out last, dropped on the next read */
     int passed_fd;     /* a descriptor received with the last reply, or -1 */
     int timeout_ms;    /* of a read: -1 none, 0 never wait (-ETIMEDOUT when no line is there) */
+    /*
+     * Never waiting: the last receive left the socket empty (it took less
+     * than there was room for), so a read that finds no line says so without
+     * another receive that would only say "would block".
+     */
+    bool drained;
 };
 
 /*

@@ -50,6 +50,7 @@
 #ifndef KMW_PROTO_H
 #define KMW_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,5 +74,18 @@ struct proto_request {
  * Returns 0, -EINVAL (empty line or bad byte: msg says which) or -E2BIG.
  */
 int proto_parse(char *line, size_t len, struct proto_request *req, char *msg, size_t msglen);
+
+/*
+ * The watch event of a watcher that named no KIND, exactly as kmemwatchd
+ * writes it: {"ok":true,"event":"sample","time":T,"seq":N,"sources":[NAME,...]}
+ * with nothing else in it (no spaces, keys in this order, names without
+ * escapes).  Read without a JSON parser: a watcher that maps the ring takes
+ * one a second, and building and freeing its tree cost it more than reading
+ * the record the line announces.  true with *time (Unix seconds) and
+ * *sources (SRC_BIT of each name src_parse knows; others are ignored);
+ * false for any other line, which a client then parses as JSON (keys in
+ * another order or added, another event, spaces are all valid there).
+ */
+bool proto_sample_event(const char *line, double *time, unsigned *sources);
 
 #endif

@@ -228,23 +228,43 @@ static const char *reply_error(json_t *j)
  * growing while samples are still announced.  Three announced samples that
  * the ring does not have mean it is the wrong ring.
  */
-static bool stale_ring(struct data_source *s, json_t *time)
+static bool stale_ring(struct data_source *s, double time)
 {
     uint64_t oldest, newest, t;
 
-    if (!json_is_number(time))
+    if (!(time >= 0))
         return false;
-    t = (uint64_t)(json_number_value(time) * 1e9);
+    t = (uint64_t)(time * 1e9);
     ring_reader_span(s->rd, RING_FULL, &oldest, &newest);
     s->stale_events = newest + 1500000000ull < t ? s->stale_events + 1 : 0;
     return s->stale_events >= 3;
 }
 
+/* A sample announced (time: Unix seconds, -1 unknown) while the ring is read. */
+static unsigned ring_sample(struct data_source *s, double time, unsigned sources, uint64_t now)
+{
+    s->event_sources = sources;
+    if (s->rd && stale_ring(s, time)) {
+        /* Only a new connection can ask for the ring again (a watching one takes no requests). */
+        daemon_down(s, now, "the daemon replaced its ring");
+        s->retry_ns = now;
+        return SOURCE_EV_STATUS;
+    }
+    return SOURCE_EV_DATA;
+}
+
 static unsigned daemon_line(struct data_source *s, const char *line, uint64_t now)
 {
-    json_t *j = json_loads(line, 0, NULL);
-    bool ok = j && json_is_true(json_object_get(j, "ok"));
-    unsigned ev = 0;
+    json_t *j;
+    bool ok;
+    unsigned ev = 0, sources;
+    double time;
+
+    /* one a second: without a JSON tree when it has the daemon's own shape */
+    if (s->dstate == DS_UP && !s->no_ring && proto_sample_event(line, &time, &sources))
+        return ring_sample(s, time, sources, now);
+    j = json_loads(line, 0, NULL);
+    ok = j && json_is_true(json_object_get(j, "ok"));
 
     switch (s->dstate) {
     case DS_HELLO: {
@@ -333,38 +353,35 @@ static unsigned daemon_line(struct data_source *s, const char *line, uint64_t no
         ev = SOURCE_EV_STATUS;
         break;
     case DS_UP: {
-        json_t *srcs = json_object_get(j, "sources"), *v;
+        json_t *srcs = json_object_get(j, "sources"), *v, *t = json_object_get(j, "time");
         const char *event = json_string_value(json_object_get(j, "event"));
         size_t i;
+        int r;
 
         if (!ok || !event || strcmp(event, "sample") != 0)
             break; /* events we do not know are ignored, like unknown keys */
-        s->event_sources = 0;
+        sources = 0;
         json_array_foreach(srcs, i, v) {
             int src = json_is_string(v) ? src_parse(json_string_value(v)) : -1;
             if (src >= 0)
-                s->event_sources |= SRC_BIT(src);
+                sources |= SRC_BIT(src);
         }
-        if (!s->no_ring && s->rd && stale_ring(s, json_object_get(j, "time"))) {
-            /* Only a new connection can ask for the ring again (a watching one takes no requests). */
-            daemon_down(s, now, "the daemon replaced its ring");
-            s->retry_ns = now;
+        time = json_is_number(t) ? json_number_value(t) : -1;
+        if (!s->no_ring) {
+            ev = ring_sample(s, time, sources, now);
+            break;
+        }
+        /* no ring: the reports came with the event */
+        s->event_sources = sources;
+        r = reports_to_sampler(j, &s->sm);
+        if (r < 0) {
+            daemon_down(s, now, "out of memory");
             ev = SOURCE_EV_STATUS;
             break;
         }
-        if (s->no_ring) {
-            json_t *t = json_object_get(j, "time");
-            int r = reports_to_sampler(j, &s->sm);
-
-            if (r < 0) {
-                daemon_down(s, now, "out of memory");
-                ev = SOURCE_EV_STATUS;
-                break;
-            }
-            s->live_mask = (unsigned)r;
-            s->live_wall_ns = json_is_number(t) ? (uint64_t)(json_number_value(t) * 1e9) : 0;
-            s->samples++;
-        }
+        s->live_mask = (unsigned)r;
+        s->live_wall_ns = time >= 0 ? (uint64_t)(time * 1e9) : 0;
+        s->samples++;
         ev = SOURCE_EV_DATA;
         break;
     }

@@ -616,17 +616,30 @@ static size_t spark_fill(char *buf, size_t sz, size_t pos, size_t n, const char 
     return start + m * glen;
 }
 
+/* A blank column's level. */
+#define SPARK_BLANK 0xff
+
+/* The levels of the columns of r->col (at r->col + r->col_cap, in the same block). */
+static uint8_t *spark_levels(const struct trend_run *r)
+{
+    return (uint8_t *)(r->col + r->col_cap);
+}
+
 char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_t width,
                       const char *const levels[8], char *buf, size_t n)
 {
     const struct spark_cols *cols;
     struct trend_run *r;
     uint64_t col[TREND_SPARK_MAX];
+    int kept[TREND_SPARK_MAX];      /* the column of the series' last draw with the same point, or -1 */
+    uint8_t lv[TREND_SPARK_MAX];
+    uint32_t glyph[8] = { 0 };
     uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
     size_t pos = 0, glen[8];
     long newest;
     double span;
     int level = 0;
+    bool same_scale;
     enum { KEEP_NONE, KEEP_SAME, KEEP_FROM } keep = KEEP_NONE;
 
     if (n == 0)
@@ -659,24 +672,49 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         long p = cols->pick[c];
         uint64_t v;
 
+        kept[c] = -1;
         if (p < 0)
             continue;
-        if (keep == KEEP_FROM && cols->from[c] >= 0) {
-            v = r->col[cols->from[c]];
-        } else if (keep == KEEP_SAME && p != newest) {
-            v = r->col[c];
-        } else if (cols->seq[c] >= r->start && cols->seq[c] <= r->seen) {
+        if (keep == KEEP_FROM && cols->from[c] >= 0)
+            kept[c] = cols->from[c];
+        else if (keep == KEEP_SAME && p != newest)
+            kept[c] = (int)c;
+        if (kept[c] >= 0)
+            v = r->col[kept[c]];
+        else if (cols->seq[c] >= r->start && cols->seq[c] <= r->seen)
             v = r->val;
-        } else {
+        else
             v = s->vals[p] == TREND_NONE ? 0 : s->vals[p];
-        }
         col[c] = v;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
+    span = (double)(hi - lo);
+    if (span < (double)hi / 64.0)
+        span = (double)hi / 64.0;
+    /* A kept column keeps its level too while the scale is the one it was drawn with. */
+    same_scale = keep != KEEP_NONE && r->lo == lo && r->hi == hi;
+    /* Neighbouring columns mostly show the same value: its level is computed once. */
+    prev = lo;
+    for (size_t c = 0; c < width; c++) {
+        uint64_t v = col[c];
+
+        if (cols->pick[c] < 0) {
+            lv[c] = SPARK_BLANK;
+        } else if (same_scale && kept[c] >= 0) {
+            lv[c] = spark_levels(r)[kept[c]];
+        } else {
+            if (v != prev) {
+                level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
+                level = level < 0 ? 0 : level > 7 ? 7 : level;
+                prev = v;
+            }
+            lv[c] = (uint8_t)level;
+        }
+    }
     /* kept for the next frame; without the memory it merely reads them all again */
     if (r->col_cap < width) {
-        uint64_t *nc = realloc(r->col, width * sizeof(*nc));
+        uint64_t *nc = realloc(r->col, width * (sizeof(*nc) + 1));
 
         if (nc) {
             r->col = nc;
@@ -685,37 +723,34 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     }
     if (r->col_cap >= width) {
         memcpy(r->col, col, width * sizeof(*col));
+        memcpy(spark_levels(r), lv, width);
         r->col_gen = cols->gen;
+        r->lo = lo;
+        r->hi = hi;
     } else {
         r->col_gen = 0;
     }
-    span = (double)(hi - lo);
-    if (span < (double)hi / 64.0)
-        span = (double)hi / 64.0;
-    for (int l = 0; l < 8; l++)
+    for (int l = 0; l < 8; l++) {
         glen[l] = strlen(levels[l]);
-    /* Neighbouring columns mostly show the same value: its level is computed once. */
-    prev = lo;
+        memcpy(&glyph[l], levels[l], glen[l] < 4 ? glen[l] : 4);
+    }
     for (size_t c = 0; c < width; c++) {
-        uint64_t v;
+        int l = lv[c];
 
-        if (cols->pick[c] < 0) {
+        if (l == SPARK_BLANK) {
             if (pos + 1 >= n)
                 break;
             buf[pos++] = ' ';
-            continue;
+        } else if (glen[l] <= 4 && pos + 4 < n) {
+            /* one store a column (the bytes past the glyph are written over next) */
+            memcpy(buf + pos, &glyph[l], 4);
+            pos += glen[l];
+        } else {
+            if (pos + glen[l] >= n)
+                break;
+            memcpy(buf + pos, levels[l], glen[l]);
+            pos += glen[l];
         }
-        v = col[c];
-        if (v != prev) {
-            level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
-            level = level < 0 ? 0 : level > 7 ? 7 : level;
-            prev = v;
-        }
-        if (pos + glen[level] >= n)
-            break;
-        /* a glyph is a few bytes: no memcpy call per column */
-        for (size_t i = 0; i < glen[level]; i++)
-            buf[pos++] = levels[level][i];
     }
     buf[pos] = '\0';
     return buf;

@@ -73,13 +73,15 @@ struct trend_run {
      * series reads none), drawn with the columns numbered col_gen (0: none,
      * see trend.c sparkline_columns).  The next frame's columns that show
      * the same point as one of these (but the newest, which may still be
-     * set) take its value from here: a sparkline that moves one column a
-     * frame reads its new column only, from 1 KB here instead of 6 KB
-     * spread over the series' values.
+     * set) take its value, and its level while the scale is the same, from
+     * here: a sparkline that moves one column a frame reads and scales its
+     * new column only (9 bytes a column here, against a point every few
+     * cache lines of the series' values).
      */
     uint64_t col_gen;
-    uint64_t *col;
+    uint64_t *col;      /* col_cap values, then col_cap levels (bytes), one block */
     size_t col_cap;
+    uint64_t lo, hi;    /* the scale they were drawn with: same scale, same levels */
 };
 
 /*
