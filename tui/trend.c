@@ -26,10 +26,9 @@ void trend_free(struct trend *h)
         free(h->names);
         h->names = next;
     }
-    for (size_t i = 0; i < h->nseries; i++) {
-        free(h->series[i].vals);
+    for (size_t i = 0; i < h->nseries; i++)
         free(h->runs[i].col);
-    }
+    free(h->vals);
     free(h->rank);
     free(h->series);
     free(h->runs);
@@ -48,8 +47,8 @@ void trend_clear(struct trend *h, uint64_t window_ns)
 
 static void slot_reset(struct trend *h, size_t slot)
 {
-    for (size_t i = 0; i < h->nseries; i++)
-        h->series[i].vals[slot] = TREND_NONE;
+    /* TREND_NONE is all ones */
+    memset(h->vals + slot * h->cap, 0xff, h->nseries * sizeof(*h->vals));
 }
 
 bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
@@ -199,11 +198,13 @@ static long series_new(struct trend *h, int kind, const char *name)
     if ((h->nseries + 1) * 2 > h->nslots && index_grow(h) < 0)
         return -ENOMEM;
     if (h->nseries == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 256;
+        /* by half (a matrix of 720 points a series): a machine has ~600 series */
+        size_t cap = h->cap ? (h->cap + h->cap / 2 + 63) / 64 * 64 : 256;
         struct trend_run *nr = realloc(h->runs, cap * sizeof(*nr));
         struct trend_series *ns;
+        uint64_t *nv;
 
-        /* runs first: when series then fails, runs is merely longer than cap */
+        /* runs and series first: when a later one fails, they are merely longer than cap */
         if (!nr)
             return -ENOMEM;
         h->runs = nr;
@@ -211,18 +212,23 @@ static long series_new(struct trend *h, int kind, const char *name)
         if (!ns)
             return -ENOMEM;
         h->series = ns;
+        nv = malloc(TREND_CAP * cap * sizeof(*nv));
+        if (!nv)
+            return -ENOMEM;
+        /* every value absent, the series' own columns of every point copied */
+        memset(nv, 0xff, TREND_CAP * cap * sizeof(*nv));
+        for (size_t k = 0; h->vals && k < TREND_CAP; k++)
+            memcpy(nv + k * cap, h->vals + k * h->cap, h->nseries * sizeof(*nv));
+        free(h->vals);
+        h->vals = nv;
         h->cap = cap;
     }
     s = &h->series[h->nseries];
     memset(s, 0, sizeof(*s));
-    s->vals = malloc(TREND_CAP * sizeof(*s->vals));
-    s->name = s->vals ? name_keep(h, name) : NULL;
-    if (!s->name) {
-        free(s->vals);
+    /* its column is absent at every point: nothing past nseries is ever written */
+    s->name = name_keep(h, name);
+    if (!s->name)
         return -ENOMEM;
-    }
-    for (size_t k = 0; k < TREND_CAP; k++)
-        s->vals[k] = TREND_NONE;
     s->kind = (uint8_t)kind;
     /*
      * Nothing known of its run: its first sparkline reads back from the
@@ -252,7 +258,7 @@ void trend_put(struct trend *h, long idx, uint64_t value, bool add)
     default:
         if (!h->n)
             return;
-        v = &h->series[idx].vals[h->cur];
+        v = &h->vals[h->cur * h->cap + (size_t)idx];
         break;
     }
     if (value == TREND_NONE)
@@ -684,7 +690,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         else if (cols->seq[c] >= r->start && cols->seq[c] <= r->seen)
             v = r->val;
         else
-            v = s->vals[p] == TREND_NONE ? 0 : s->vals[p];
+            v = trend_slot_val(h, s, (size_t)p);
         col[c] = v;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;

@@ -50,7 +50,6 @@ enum trend_target { TT_POINT, TT_BASE, TT_MARK };
 struct trend_series {
     char *name;
     uint8_t kind;
-    uint64_t *vals;     /* TREND_CAP values, slot-aligned with trend.t */
     uint64_t base;      /* TREND_NONE: absent at the base record (counts as 0 when there is one) */
     uint64_t mark;
 };
@@ -127,6 +126,14 @@ struct trend {
     uint64_t base_wall, mark_wall;
     struct trend_series *series;
     /*
+     * The values, point by point: vals[slot * cap + i] is series i's at
+     * point slot (TREND_NONE: absent).  A record sets every series at one
+     * point, once a second: a row of 5 KB written in order, where a column
+     * per series would take a cache line per series; a frame reads a few
+     * points of ~60 series (the newest, the oldest).
+     */
+    uint64_t *vals;
+    /*
      * Parallel to series (cap of them): a cache that trend_sparkline() keeps
      * through a const trend, hence a pointer and not a member of the series.
      */
@@ -202,11 +209,17 @@ static inline uint64_t trend_time(const struct trend *h, size_t i)
 {
     return h->t[(h->head + i) % TREND_CAP];
 }
+/* Value at slot (not point: see trend.t); absent counts as 0. */
+static inline uint64_t trend_slot_val(const struct trend *h, const struct trend_series *s,
+                                      size_t slot)
+{
+    uint64_t v = h->vals[slot * h->cap + (size_t)(s - h->series)];
+    return v == TREND_NONE ? 0 : v;
+}
 /* Value at point i; absent counts as 0. */
 static inline uint64_t trend_val(const struct trend *h, const struct trend_series *s, size_t i)
 {
-    uint64_t v = s->vals[(h->head + i) % TREND_CAP];
-    return v == TREND_NONE ? 0 : v;
+    return trend_slot_val(h, s, (h->head + i) % TREND_CAP);
 }
 
 /* Change from the oldest point of the window to the newest; false with fewer than two points. */

@@ -71,7 +71,7 @@ static char *ref_sparkline(const struct trend *h, const struct trend_series *s, 
     ref_columns(h, width, pick);
     for (size_t c = 0; c < width; c++) {
         if (pick[c] >= 0) {
-            uint64_t v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+            uint64_t v = trend_slot_val(h, s, (size_t)pick[c]);
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
@@ -91,7 +91,7 @@ static char *ref_sparkline(const struct trend *h, const struct trend_series *s, 
             buf[pos++] = ' ';
             continue;
         }
-        v = s->vals[pick[c]] == TREND_NONE ? 0 : s->vals[pick[c]];
+        v = trend_slot_val(h, s, (size_t)pick[c]);
         if (v != prev) {
             level = span > 0 ? (int)((double)(v - lo) / span * 7.0 + 0.5) : 0;
             level = level < 0 ? 0 : level > 7 ? 7 : level;
@@ -539,6 +539,49 @@ static void test_name_ranks(void **state)
     trend_free(&h);
 }
 
+/*
+ * Series born one after another while points come and go: every value of
+ * every series at every point is the one set, absent (0) before its birth,
+ * through the moves of the value matrix as it grows.
+ */
+static void test_many_series(void **state)
+{
+    const uint64_t sec = 1000000000ull;
+    struct trend h;
+    char name[32];
+    long idx[1000];
+    size_t born = 0;
+
+    (void)state;
+    trend_init(&h, 300 * sec); /* 300 s: points every second, the oldest leave after 300 */
+    for (uint64_t t = 1; t <= 700; t++) {
+        assert_true(trend_point(&h, t * sec, true));
+        for (size_t k = 0; k < 2 && born < 1000; k++, born++) {
+            snprintf(name, sizeof(name), "s%zu", born);
+            idx[born] = trend_set(&h, TK_SLAB, name, 0);
+            assert_true(idx[born] == (long)born);
+        }
+        for (size_t i = 0; i < born; i++)
+            if ((i + t) % 7)
+                trend_put(&h, idx[i], t * 10000 + i, false);
+    }
+    assert_true(h.nseries == 1000 && h.cap >= 1000);
+    for (size_t p = 0; p < h.n; p++) {
+        uint64_t t = trend_time(&h, p) / sec;
+
+        for (size_t i = 0; i < born; i++) {
+            /* born at point (i / 2) + 1; absent every 7th point */
+            uint64_t want = t < i / 2 + 1 || (i + t) % 7 == 0 ? 0 : t * 10000 + i;
+
+            if (trend_val(&h, trend_series(&h, idx[i]), p) != want)
+                fail_msg("series %zu at %llu s: %llu, want %llu", i, (unsigned long long)t,
+                         (unsigned long long)trend_val(&h, trend_series(&h, idx[i]), p),
+                         (unsigned long long)want);
+        }
+    }
+    trend_free(&h);
+}
+
 static void test_sparkline_degenerate(void **state)
 {
     struct trend h;
@@ -571,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_sparkline_degenerate),
         cmocka_unit_test(test_spark_filled),
         cmocka_unit_test(test_name_ranks),
+        cmocka_unit_test(test_many_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
