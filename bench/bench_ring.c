@@ -22,6 +22,16 @@
  *                              sees every other record and rebuilds every
  *                              table; ns per record of each, median of RUNS
  *                              (default 5) walks.
+ *   bench_ring judge FILE WINDOW EVERY
+ *                              growth_eval of the WINDOW seconds up to now,
+ *                              now sliding by EVERY seconds from the oldest
+ *                              record + WINDOW to the newest (kmemtop: 600
+ *                              60; the daemon: 600 10), on one reader with
+ *                              growth_eval (each walk from the keyframe
+ *                              before the window) and on another with
+ *                              growth_eval_next (each from the checkpoint
+ *                              the judgement before kept): records decoded
+ *                              and CPU per judgement (median) of each.
  *
  * Output: "key value" lines for bench/run.sh, prefixed by --label.
  */
@@ -32,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "growth.h"
 #include "history.h"
 #include "ring.h"
 #include "util.h"
@@ -243,6 +254,76 @@ static int tables(const char *label, const char *path, uint64_t secs, int runs)
     return r < 0;
 }
 
+static int judge(const char *label, const char *path, uint64_t window_s, uint64_t every_s)
+{
+    static const struct growth_rule rule = { 600, 1u << 20, 0 };
+    const uint64_t win = window_s * 1000000000ull, every = every_s * 1000000000ull;
+    struct ring_reader *rd[2] = { NULL, NULL };
+    struct ring_tier_info ti;
+    struct growth_report rep;
+    uint64_t records = 0, decoded[2] = { 0, 0 }, n = 0;
+    double *us[2] = { NULL, NULL };
+    char err[256];
+    int r = 0;
+
+    for (int m = 0; m < 2 && r == 0; m++)
+        r = ring_reader_open_path(&rd[m], path, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "bench_ring: %s: %s\n", path, err);
+        goto out;
+    }
+    ring_reader_tier_info(rd[0], RING_FULL, &ti);
+    if (!every || ti.newest_wall_ns < ti.oldest_wall_ns + win + every) {
+        fprintf(stderr, "bench_ring: %s: not enough history for a %llu s window slid by %llu s\n",
+                path, (unsigned long long)window_s, (unsigned long long)every_s);
+        r = -EINVAL;
+        goto out;
+    }
+    n = (ti.newest_wall_ns - ti.oldest_wall_ns - win) / every + 1;
+    us[0] = calloc(n, sizeof(double));
+    us[1] = calloc(n, sizeof(double));
+    if (!us[0] || !us[1]) {
+        r = -ENOMEM;
+        goto out;
+    }
+    memset(&rep, 0, sizeof(rep));
+    /* the two readers in turn, so that both see the same machine load */
+    for (uint64_t i = 0; i < n && r == 0; i++) {
+        uint64_t now = ti.oldest_wall_ns + win + i * every;
+
+        for (int m = 0; m < 2 && r == 0; m++) {
+            uint64_t d0 = ring_reader_decoded(rd[m]);
+            double c0 = cpu_s();
+
+            r = growth_eval_next(rd[m], window_s, now, m ? now + every : 0, &rule, &rep, err,
+                                 sizeof(err));
+            us[m][i] = (cpu_s() - c0) * 1e6;
+            decoded[m] += ring_reader_decoded(rd[m]) - d0;
+            if (!m)
+                records += rep.records;
+        }
+    }
+    growth_report_free(&rep);
+    if (r < 0) {
+        fprintf(stderr, "bench_ring: growth: %s\n", err);
+        goto out;
+    }
+    for (int m = 0; m < 2; m++)
+        qsort(us[m], n, sizeof(double), cmp_double);
+    printf("%s.judgements %llu\n", label, (unsigned long long)n);
+    printf("%s.records_per_judgement %.0f\n", label, (double)records / (double)n);
+    printf("%s.decoded_keyframe %.0f\n", label, (double)decoded[0] / (double)n);
+    printf("%s.decoded_checkpoint %.0f\n", label, (double)decoded[1] / (double)n);
+    printf("%s.cpu_us_keyframe %.0f\n", label, us[0][n / 2]);
+    printf("%s.cpu_us_checkpoint %.0f\n", label, us[1][n / 2]);
+out:
+    free(us[0]);
+    free(us[1]);
+    ring_reader_close(rd[0]);
+    ring_reader_close(rd[1]);
+    return r < 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *label = "ring";
@@ -260,7 +341,10 @@ int main(int argc, char **argv)
         return query(label, argv + 2, argc == 8 ? atoi(argv[7]) : 41);
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "tables") == 0)
         return tables(label, argv[2], strtoull(argv[3], NULL, 10), argc == 5 ? atoi(argv[4]) : 5);
+    if (argc == 5 && strcmp(argv[1], "judge") == 0)
+        return judge(label, argv[2], strtoull(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
     fprintf(stderr, "Usage: bench_ring [--label L] fill DIR DAYS | stats FILE |\n"
-                    "       query FILE KIND NAME FIELD SECONDS [RUNS] | tables FILE N [RUNS]\n");
+                    "       query FILE KIND NAME FIELD SECONDS [RUNS] | tables FILE N [RUNS] |\n"
+                    "       judge FILE WINDOW EVERY\n");
     return 2;
 }

@@ -669,8 +669,16 @@ int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
                 const struct growth_rule *rule, struct growth_report *out, char *err,
                 size_t err_len)
 {
+    return growth_eval_next(rd, window_s, now_wall_ns, 0, rule, out, err, err_len);
+}
+
+int growth_eval_next(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
+                     uint64_t next_now_wall_ns, const struct growth_rule *rule,
+                     struct growth_report *out, char *err, size_t err_len)
+{
     static const struct growth_rule def = { 0, 1u << 20, 0 };
     uint64_t win = window_s > UINT64_MAX / 1000000000u ? UINT64_MAX : window_s * 1000000000u;
+    uint64_t keep = 0;
     struct geval ev;
     size_t k = 0;
     int r;
@@ -692,7 +700,11 @@ int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
     out->from_wall_ns = ev.from;
     out->to_wall_ns = now_wall_ns;
     out->tier = pick_tier(rd, window_s, now_wall_ns, ev.from);
-    r = ring_reader_walk(rd, out->tier, ev.from, now_wall_ns, eval_cb, &ev);
+    /* where the next judgement's window begins; nothing to keep if not later than this one's */
+    if (next_now_wall_ns > now_wall_ns)
+        keep = next_now_wall_ns > win ? next_now_wall_ns - win : 0;
+    r = ring_reader_walk_keep(rd, out->tier, ev.from, now_wall_ns, keep > ev.from ? keep : 0,
+                              eval_cb, &ev);
     if (ev.err < 0 || r < 0) {
         r = ev.err < 0 ? ev.err : r;
         if (err && err_len)

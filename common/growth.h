@@ -151,6 +151,19 @@ struct growth_report {
 int growth_eval(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
                 const struct growth_rule *rule, struct growth_report *out, char *err,
                 size_t err_len);
+/*
+ * growth_eval for a window judged again and again: the next judgement of
+ * the same window is expected to end at next_now_wall_ns or later, so the
+ * walk keeps a checkpoint where that judgement's window will begin
+ * (ring_reader_walk_keep), and that judgement decodes its window alone
+ * instead of starting at the keyframe before it.  The report is
+ * growth_eval's exactly.  next_now_wall_ns 0 (or not after now_wall_ns):
+ * growth_eval.  An estimate later than the next judgement's end makes that
+ * judgement start at its keyframe as before; give the earliest it can be.
+ */
+int growth_eval_next(struct ring_reader *rd, uint64_t window_s, uint64_t now_wall_ns,
+                     uint64_t next_now_wall_ns, const struct growth_rule *rule,
+                     struct growth_report *out, char *err, size_t err_len);
 void growth_report_free(struct growth_report *rep);
 /*
  * The reply shape of the `growth` command and `kmemctl --json growth`:

@@ -482,6 +482,55 @@ static int sent_prepare(struct sent *e, int kind, const char *key, size_t keylen
     return 0;
 }
 
+/*
+ * Make d the state s is (a reader's checkpoint, kept or taken up again):
+ * the present entities are copied into d's own buffers, reused from copy to
+ * copy.  d keeps its id, and its gen moves on: to a caller, d jumping to
+ * another record is a walk starting over.  Only states of unfiltered walks
+ * are copied (every present entity has its values).  On -ENOMEM d is left
+ * invalid; sstate_clear makes it usable again.
+ */
+static int sstate_copy(struct sstate *d, const struct sstate *s)
+{
+    bool coarse = s->pub.tier == RING_COARSE;
+    uint64_t gen = d->pub.gen + 1;
+
+    d->pv.valid = false;
+    /* entries past s's hi are absent in s: cleared in d too */
+    if (s->pv.hi > d->pv.hi)
+        d->pv.hi = s->pv.hi;
+    for (uint32_t i = 0; i < d->pv.hi; i++) {
+        struct sent *x = &d->pv.e[i];
+        const struct sent *y = &s->pv.e[i];
+
+        x->present = x->stale = false;
+        if (!y->present)
+            continue;
+        if (sent_prepare(x, y->kind, y->key, y->keylen, coarse) < 0)
+            return -ENOMEM;
+        memcpy(x->v, y->v, y->nf * sizeof(*x->v));
+        if (coarse) {
+            memcpy(x->mn, y->mn, y->nf * sizeof(*x->mn));
+            memcpy(x->mx, y->mx, y->nf * sizeof(*x->mx));
+        }
+        x->fm[0] = y->fm[0];
+        x->fm[1] = y->fm[1];
+        x->mm_seq = y->mm_seq;
+        x->skip = y->skip;
+        x->stale = y->stale;
+        x->present = true;
+    }
+    memcpy(d->pv.present_src, s->pv.present_src, sizeof(d->pv.present_src));
+    d->pv.npresent = s->pv.npresent;
+    d->pv.prev_wall_delta = s->pv.prev_wall_delta;
+    d->pv.ntouched = 0;
+    d->pub = s->pub;
+    d->pub.priv = &d->pv;
+    d->pub.gen = gen;
+    d->pv.valid = s->pv.valid;
+    return 0;
+}
+
 /* One entity block's field entries, indexed by field. */
 struct fentries {
     uint64_t has[2];
@@ -3452,6 +3501,20 @@ struct walk_mark {
     uint64_t max_wall;  /* the latest wall time of the records decoded since then */
 };
 
+/*
+ * A checkpoint (ring_reader_walk_keep): a copy of the state at the record
+ * its mark is at, for a later walk that starts after that record.  Its mark
+ * validates it like the reader's own: the record still there, the later
+ * walk's keyframe not newer, every record decoded up to it before the
+ * walk's from.
+ */
+struct ckpt {
+    struct sstate st;       /* allocated at the first save, its buffers reused by the next */
+    struct walk_mark mark;  /* mark.ok: st holds a checkpoint */
+    uint64_t keep_wall;     /* what it was kept for: the state before the first record at or after it */
+    uint64_t stamp;         /* when last saved or started from (rd->ck_stamp) */
+};
+
 struct ring_reader {
     int fd;
     const uint8_t *map;
@@ -3464,6 +3527,8 @@ struct ring_reader {
     struct rbuf rb;
     struct walk_mark mark;
     uint64_t decoded;   /* records decoded by walks so far (ring_reader_decoded) */
+    struct ckpt ck[RING_NTIERS][RING_READER_CHECKPOINTS];
+    uint64_t ck_stamp;
 };
 
 static int r_resolve(void *arg, unsigned slot, uint64_t seq, enum ring_tier t, int *kind,
@@ -3478,6 +3543,9 @@ void ring_reader_close(struct ring_reader *rd)
     if (!rd)
         return;
     sstate_free(&rd->st);
+    for (int t = 0; t < RING_NTIERS; t++)
+        for (int i = 0; i < RING_READER_CHECKPOINTS; i++)
+            sstate_free(&rd->ck[t][i].st);
     free(rd->rb.p);
     if (rd->map)
         munmap((void *)(uintptr_t)rd->map, rd->map_len);
@@ -3637,30 +3705,96 @@ static bool kf_find(const struct ring_reader *rd, enum ring_tier t, const struct
 
 /*
  * Can a walk of tier t from `from` to `to` that would start at keyframe k go
- * on from the state st holds?  Only when that is transparent: st is at a
- * record R of t at or after k that is still in the ring (same sequence
- * number, length and CRC), and no record from k to R would be delivered or
- * end the walk (all their wall times are before `from`, so also before `to`).
- * Then *off and *seq are where the record after R lies.
+ * on from the state at the record mark m is at (the reader's own state, or a
+ * checkpoint's)?  Only when that is transparent: m is at a record R of t at
+ * or after k that is still in the ring (same sequence number, length and
+ * CRC), and no record from k to R would be delivered or end the walk (all
+ * their wall times are before `from`, so also before `to`).
  */
-static bool walk_resume(const struct ring_reader *rd, enum ring_tier t, const struct kfhead *k,
-                        uint64_t from, uint64_t to, uint64_t *off, uint64_t *seq)
+static bool mark_usable(const struct ring_reader *rd, enum ring_tier t, const struct walk_mark *m,
+                        const struct kfhead *k, uint64_t from, uint64_t to)
 {
-    const struct walk_mark *m = &rd->mark;
     struct tview tv = rd->tv[t];
     const uint8_t *h;
 
-    if (!m->ok || m->t != t || !rd->st.pv.valid || rd->st.pub.seq != m->seq ||
-        k->seq < m->kf_seq || k->seq > m->seq || m->max_wall >= from || (to && to < from))
+    if (!m->ok || m->t != t || k->seq < m->kf_seq || k->seq > m->seq || m->max_wall >= from ||
+        (to && to < from))
         return false;
     if (m->off >= tv.size || tv.size - m->off < RH)
         return false;
     h = tv.data + m->off;
-    if (ld32_acq(h + 8) != (uint32_t)m->seq || ld32(h) != m->len || ld32(h + 4) != m->crc)
+    return ld32_acq(h + 8) == (uint32_t)m->seq && ld32(h) == m->len && ld32(h + 4) == m->crc;
+}
+
+/*
+ * Instead of keyframe k, can the walk go on from a state it has?  The
+ * reader's own (at the last record decoded) or a checkpoint of the tier,
+ * whichever is at the later record, so that the fewest records are decoded;
+ * a checkpoint is copied into rd->st and its mark becomes the reader's.
+ * false: start at k (rd->st may have been overwritten by a copy that ran
+ * out of memory; the caller clears it anyway).  A filtered walk takes up no
+ * checkpoint: the state it builds must not list the entities it refuses.
+ */
+static bool walk_resume(struct ring_reader *rd, enum ring_tier t, const struct kfhead *k,
+                        uint64_t from, uint64_t to)
+{
+    bool own = rd->st.pv.valid && rd->st.pub.seq == rd->mark.seq &&
+               mark_usable(rd, t, &rd->mark, k, from, to);
+    uint64_t at = own ? rd->mark.seq : 0;
+    struct ckpt *best = NULL;
+
+    for (int i = 0; !rd->st.pv.want && i < RING_READER_CHECKPOINTS; i++) {
+        struct ckpt *c = &rd->ck[t][i];
+
+        if (c->mark.seq > at && mark_usable(rd, t, &c->mark, k, from, to)) {
+            best = c;
+            at = c->mark.seq;
+        }
+    }
+    if (!best)
+        return own;
+    best->stamp = ++rd->ck_stamp;
+    if (sstate_copy(&rd->st, &best->st) < 0)
         return false;
-    *off = (m->off + align4(RH + m->len)) % tv.size;
-    *seq = seq_next(m->seq);
+    rd->mark = best->mark;
     return true;
+}
+
+/*
+ * Keep rd->st, at the record rd->mark is at, as the checkpoint of tier t for
+ * keep_wall.  Its slot: the one kept for the same time; else an empty one;
+ * else the one kept for the latest time at or before this walk's from (the
+ * checkpoint this walk was meant to start from, spent now that the next one
+ * is kept); else the least recently saved or started from.  A copy that runs
+ * out of memory leaves the slot empty: a checkpoint only saves time.
+ */
+static void ckpt_save(struct ring_reader *rd, enum ring_tier t, uint64_t from, uint64_t keep_wall)
+{
+    struct ckpt *same = NULL, *empty = NULL, *spent = NULL, *lru = NULL, *c;
+
+    for (int i = 0; i < RING_READER_CHECKPOINTS; i++) {
+        struct ckpt *x = &rd->ck[t][i];
+
+        if (!x->mark.ok) {
+            empty = empty ? empty : x;
+            continue;
+        }
+        if (x->keep_wall == keep_wall)
+            same = x;
+        if (x->keep_wall <= from && (!spent || x->keep_wall > spent->keep_wall))
+            spent = x;
+        if (!lru || x->stamp < lru->stamp)
+            lru = x;
+    }
+    c = same ? same : empty ? empty : spent ? spent : lru;
+    c->mark.ok = false;
+    if (!c->st.pv.e && sstate_init(&c->st, t, rd->nslots) < 0)
+        return;
+    if (sstate_copy(&c->st, &rd->st) < 0)
+        return;
+    c->mark = rd->mark;
+    c->keep_wall = keep_wall;
+    c->stamp = ++rd->ck_stamp;
 }
 
 uint64_t ring_reader_decoded(const struct ring_reader *rd)
@@ -3668,9 +3802,9 @@ uint64_t ring_reader_decoded(const struct ring_reader *rd)
     return rd->decoded;
 }
 
-int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
-                     uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
-                     void *arg)
+int ring_reader_walk_keep(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                          uint64_t to_wall_ns, uint64_t keep_wall_ns,
+                          int (*cb)(const struct ring_state *st, void *arg), void *arg)
 {
     struct sstate *s = &rd->st;
     struct walk_mark *m = &rd->mark;
@@ -3681,6 +3815,8 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
 
     if (t != RING_FULL && t != RING_COARSE)
         return -EINVAL;
+    if (s->pv.want)
+        keep_wall_ns = 0; /* a filtered state lacks the refused entities' values */
     hints_read(rd->hdr, t, &h, &ps);
     /* records appended after the walk started are left for the next walk: it always ends */
     end_seq = h.head_seq;
@@ -3695,8 +3831,11 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
         if (!kf_find(rd, t, &h, from_wall_ns, min_seq, &k))
             return 0;
         /* once: a resumed walk that fails starts over from the keyframe */
-        resumed = !restarts && walk_resume(rd, t, &k, from_wall_ns, to_wall_ns, &pos, &seq);
-        if (!resumed) {
+        resumed = !restarts && walk_resume(rd, t, &k, from_wall_ns, to_wall_ns);
+        if (resumed) {
+            pos = (m->off + align4(RH + m->len)) % rd->tv[t].size;
+            seq = seq_next(m->seq);
+        } else {
             sstate_clear(s, t);
             m->ok = false;
             m->kf_seq = k.seq;
@@ -3710,6 +3849,10 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
             if (seq >= end_seq)
                 return 0;
             rr = rec_read(rd->tv[t], pos, seq, &rd->rb, &at, &len);
+            /* the state before the first record at or after keep_wall_ns (m->ok: s is at m) */
+            if (rr == RR_OK && keep_wall_ns && m->ok && s->pv.valid &&
+                m->max_wall < keep_wall_ns && rec_wall(s, rd->rb.p, len) >= keep_wall_ns)
+                ckpt_save(rd, t, from_wall_ns, keep_wall_ns);
             ret = rr == RR_OK ? rec_decode(s, rd->rb.p, len, seq, &cx) : -EAGAIN;
             if (ret < 0) {
                 m->ok = false;
@@ -3743,6 +3886,13 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
         }
     }
     return -EAGAIN;
+}
+
+int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                     uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
+                     void *arg)
+{
+    return ring_reader_walk_keep(rd, t, from_wall_ns, to_wall_ns, 0, cb, arg);
 }
 
 int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,

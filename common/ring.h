@@ -266,6 +266,47 @@ int ring_reader_walk(struct ring_reader *rd, enum ring_tier t, uint64_t from_wal
                      uint64_t to_wall_ns, int (*cb)(const struct ring_state *st, void *arg),
                      void *arg);
 
+/*
+ * ring_reader_walk for a window judged again and again as time goes on (a
+ * growth judgement of [now - W, now] every P seconds): a walk from a
+ * keyframe decodes the records between it and its window for nothing, half
+ * a keyframe interval on average (about 400 records on an idle ring, up to
+ * 1800), as much as a 10-minute window holds.  This walk also keeps a
+ * checkpoint: a copy of its state just before its first record at or after
+ * keep_wall_ns (where the next judgement's window will begin), when it gets
+ * that far (keep_wall_ns 0: none, ring_reader_walk).
+ *
+ * Every walk of the tier but a filtered one (ring_reader_walk_only) whose
+ * from_wall_ns is later than every record decoded up to a checkpoint (since
+ * the keyframe its decoding started from) starts from a copy of it instead
+ * of the keyframe, under the conditions of the resume above: the record it
+ * is at still in the ring (its sequence number, length and CRC unchanged)
+ * and the keyframe the walk would start from not newer.  Of the reader's own
+ * state and its checkpoints, the one at the latest record is taken.  This is
+ * transparent (the same records and states as a walk from the keyframe, gen
+ * aside: it moves, as when a walk starts over); a checkpoint that turned out
+ * overwritten or torn is not used, and when the record after it is, the walk
+ * starts from the keyframe as above.  The walk still ends with the reader's
+ * state at its last record, so a follower of the live ring resumes as cheaply
+ * as before.
+ *
+ * A reader keeps up to RING_READER_CHECKPOINTS per tier, each the size of
+ * one decoded state (its buffers reused from one save to the next); a walk
+ * copies its state once, when it crosses keep_wall_ns.  The copy replaces
+ * the checkpoint kept for the same time, else fills an empty slot, else
+ * replaces the one kept for the latest time at or before this walk's
+ * from_wall_ns (the one this walk was kept for, spent now), else the least
+ * recently saved or used.  So a few callers judging different windows on one
+ * reader (kmemtop's two, the daemon's on each tier) each find theirs.  A
+ * keep_wall_ns later than the next walk's from_wall_ns may leave the
+ * checkpoint unusable (a record before it at or after that from), and the
+ * next walk starts at its keyframe; one too early costs the records between.
+ */
+#define RING_READER_CHECKPOINTS 4
+int ring_reader_walk_keep(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
+                          uint64_t to_wall_ns, uint64_t keep_wall_ns,
+                          int (*cb)(const struct ring_state *st, void *arg), void *arg);
+
 /* Records decoded by this reader's walks so far: what walks cost (tests, benchmarks). */
 uint64_t ring_reader_decoded(const struct ring_reader *rd);
 
@@ -280,7 +321,8 @@ uint64_t ring_reader_decoded(const struct ring_reader *rd);
  * values are never computed: an hour of one slab cache on an idle machine
  * costs a third of the full walk.  Everything else (gen, src_mask, times,
  * order, the return value) is ring_reader_walk's.  The walk starts afresh
- * and leaves the reader's state empty.
+ * and leaves the reader's state empty; it neither starts from the reader's
+ * checkpoints nor keeps any (they are left as they are).
  */
 int ring_reader_walk_only(struct ring_reader *rd, enum ring_tier t, uint64_t from_wall_ns,
                           uint64_t to_wall_ns,

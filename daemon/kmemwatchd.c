@@ -451,11 +451,21 @@ static void growth_tick(void *arg)
     growth_windows_set(gt, now);
     for (int w = 0; w < GROWTH_NWIN; w++) {
         struct growth_rule rule = { D.conf.growth_min_window_s, D.conf.growth_min_bytes, 0 };
+        uint64_t next;
 
         if (!gt->window[w] || gt->due[w] > now)
             continue;
         gt->due[w] = now + every_ns[w] - NSEC / 2;
-        if (growth_eval(D.reader, gt->window[w], wall, &rule, &gt->rep[w], err, sizeof(err)) < 0 &&
+        /*
+         * The next judgement: at the first tick at or after due (ticks are
+         * never early).  Its wall time less a tenth of a second for a slewed
+         * clock (a stepped one costs a walk from the keyframe).
+         */
+        next = growth_deadline;
+        while (next < gt->due[w])
+            next += GROWTH_EVAL_NS;
+        if (growth_eval_next(D.reader, gt->window[w], wall, wall + (next - now) - NSEC / 10, &rule,
+                             &gt->rep[w], err, sizeof(err)) < 0 &&
             log_ratelimit_ok(&rl, now))
             log_warn("growth: %s", err);
     }

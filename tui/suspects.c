@@ -128,7 +128,9 @@ bool suspects_update(struct suspects *s, struct ring_reader *rd, uint64_t histor
         x->end_ns = end_ns;
         x->history_gen = history_gen;
         x->live = live;
-        if (growth_eval(rd, want[w], end_ns, &s->rule, &x->rep, err, sizeof(err)) < 0) {
+        /* live, the next judgement ends a pace later (due): its walk starts from a checkpoint */
+        if (growth_eval_next(rd, want[w], end_ns, live ? end_ns + pace_ns(want[w]) : 0, &s->rule,
+                             &x->rep, err, sizeof(err)) < 0) {
             x->history_gen = 0; /* the report is empty: due again at the next update */
             snprintf(s->err, sizeof(s->err), "%s", err[0] ? err : "out of memory");
         }

@@ -697,6 +697,80 @@ static void test_incremental_equals_plain(void **state)
     ring_reader_close(rd);
 }
 
+/* Two reports of the same window, series by series, byte for byte. */
+static void assert_reports_equal(const struct growth_report *a, const struct growth_report *b)
+{
+    assert_int_equal(a->window_s, b->window_s);
+    assert_int_equal(a->from_wall_ns, b->from_wall_ns);
+    assert_int_equal(a->to_wall_ns, b->to_wall_ns);
+    assert_int_equal(a->tier, b->tier);
+    assert_int_equal(a->records, b->records);
+    assert_int_equal(a->nsuspects, b->nsuspects);
+    assert_int_equal(a->n, b->n);
+    if (a->n)
+        assert_memory_equal(a->v, b->v, a->n * sizeof(*a->v));
+}
+
+/*
+ * The daemon's judgements (10 minutes every 10 s, an hour every minute, two
+ * hours every 10 minutes from the per-minute tier) with growth_eval_next on
+ * one reader, which starts each from the checkpoint the last judgement of its
+ * window kept: the reports of growth_eval on a fresh reader, for fewer
+ * records decoded.
+ */
+static void test_eval_next_same_report(void **state)
+{
+    static const struct {
+        uint64_t window_s, every_s;
+    } js[] = { { 600, 10 }, { 3600, 60 }, { 7200, 600 } };
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 0 };
+    uint64_t start = 1700000000ull * 1000000000u, n = 9000, fresh_dec = 0, judged = 0;
+    struct growth_report a, b;
+    struct ring_reader *rd;
+    char path[400], err[256];
+    bool coarse = false;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/idle-next.ring", tmpdir);
+    test_idle_ring(path, &cfg, n, start, 5);
+    assert_int_equal(ring_reader_open_path(&rd, path, err, sizeof(err)), 0);
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    for (uint64_t s = 7200; s < n; s += 10) {
+        uint64_t now = start + s * 1000000000u;
+
+        for (size_t j = 0; j < ARRAY_SIZE(js); j++) {
+            uint64_t next = now + js[j].every_s * 1000000000u;
+            struct ring_reader *fresh;
+
+            if (s % js[j].every_s)
+                continue;
+            assert_int_equal(ring_reader_open_path(&fresh, path, err, sizeof(err)), 0);
+            assert_int_equal(
+                growth_eval_next(rd, js[j].window_s, now, next, &rule_1m, &a, err, sizeof(err)),
+                0);
+            assert_int_equal(growth_eval(fresh, js[j].window_s, now, &rule_1m, &b, err, sizeof(err)),
+                             0);
+            assert_reports_equal(&a, &b);
+            assert_true(a.n > 100);
+            coarse |= a.tier == RING_COARSE;
+            fresh_dec += ring_reader_decoded(fresh);
+            judged += a.records;
+            ring_reader_close(fresh);
+        }
+    }
+    printf("# %llu records judged: %llu decoded with checkpoints, %llu by fresh readers\n",
+           (unsigned long long)judged, (unsigned long long)ring_reader_decoded(rd),
+           (unsigned long long)fresh_dec);
+    assert_true(coarse);
+    /* each judgement decodes its window and the record after it, the first ones from keyframes */
+    assert_true(ring_reader_decoded(rd) < judged + judged / 20);
+    assert_true(fresh_dec > judged + judged / 10);
+    growth_report_free(&a);
+    growth_report_free(&b);
+    ring_reader_close(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_ring_synthetic),
         cmocka_unit_test(test_trace),
         cmocka_unit_test(test_incremental_equals_plain),
+        cmocka_unit_test(test_eval_next_same_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1112,20 +1112,22 @@ static int log_cb(const struct ring_state *st, void *arg)
 }
 
 /*
- * Walk [from, to] of tier t with rd, which keeps its state from walk to
- * walk, and with a reader opened for this walk alone: both must deliver the
- * same records with the same states.  The log of rd's walk goes to out.
- * Returns the records rd decoded.
+ * Walk [from, to] of tier t with rd, which keeps its state and its
+ * checkpoints from walk to walk (keeping one at keep, 0: none), and with a
+ * reader opened for this walk alone: both must deliver the same records with
+ * the same states.  The log of rd's walk goes to out.  Returns the records
+ * rd decoded; the fresh reader's in *fresh_dec (NULL: not wanted).
  */
-static uint64_t walk_both(struct ring_reader *rd, const char *path, enum ring_tier t, uint64_t from,
-                          uint64_t to, size_t stop_after, struct walk_log *out)
+static uint64_t walk_both_keep(struct ring_reader *rd, const char *path, enum ring_tier t,
+                               uint64_t from, uint64_t to, uint64_t keep, size_t stop_after,
+                               struct walk_log *out, uint64_t *fresh_dec)
 {
     struct walk_log a = { .stop_after = stop_after }, b = { .stop_after = stop_after };
     struct ring_reader *fresh = open_reader(path);
     /* the newest record delivered so far, also when this walk delivers none */
     a.last_wall = out ? out->last_wall : 0;
     uint64_t d0 = ring_reader_decoded(rd);
-    int ra = ring_reader_walk(rd, t, from, to, log_cb, &a);
+    int ra = ring_reader_walk_keep(rd, t, from, to, keep, log_cb, &a);
     int rb = ring_reader_walk(fresh, t, from, to, log_cb, &b);
 
     assert_int_equal(ra, rb);
@@ -1133,6 +1135,8 @@ static uint64_t walk_both(struct ring_reader *rd, const char *path, enum ring_ti
     assert_int_equal(a.n, b.n);
     if (a.n)
         assert_memory_equal(a.p, b.p, a.n);
+    if (fresh_dec)
+        *fresh_dec = ring_reader_decoded(fresh);
     ring_reader_close(fresh);
     free(b.p);
     if (out) {
@@ -1142,6 +1146,12 @@ static uint64_t walk_both(struct ring_reader *rd, const char *path, enum ring_ti
         free(a.p);
     }
     return ring_reader_decoded(rd) - d0;
+}
+
+static uint64_t walk_both(struct ring_reader *rd, const char *path, enum ring_tier t, uint64_t from,
+                          uint64_t to, size_t stop_after, struct walk_log *out)
+{
+    return walk_both_keep(rd, path, t, from, to, 0, stop_after, out, NULL);
 }
 
 static uint64_t tier_records(struct ring_reader *rd, enum ring_tier t)
@@ -2423,6 +2433,342 @@ static void test_tables_in_place_never_wrong(void **state)
     sampler_fini(&x.sm);
 }
 
+/* ---- checkpoints: growth judgements of sliding windows ---- */
+
+#define SEC 1000000000ull
+
+/* A ring that grows while the tests below read it: simulated idle seconds, or mix_step's churn. */
+struct grower {
+    struct ring *r;
+    struct sampler sm;
+    bool churn;
+    uint64_t start, n; /* samples so far, one a second from start */
+};
+
+static void grower_open(struct grower *g, const char *path, const struct ring_config *cfg,
+                        bool churn)
+{
+    memset(g, 0, sizeof(*g));
+    unlink(path);
+    g->r = open_ring(path, cfg, NULL, 0);
+    g->churn = churn;
+    g->start = 1700000000000000000ull;
+    if (churn)
+        synth_init(&g->sm);
+    else
+        idle_sampler(&g->sm);
+}
+
+static void grower_close(struct grower *g)
+{
+    ring_close(g->r);
+    sampler_fini(&g->sm);
+}
+
+/* Sample i's nominal wall time (ring_fill_idle's are up to 0.1 ms off it). */
+static uint64_t grower_wall(const struct grower *g, uint64_t i)
+{
+    return g->start + i * SEC;
+}
+
+/* Half a second before sample i: from there, a walk starts at sample i. */
+static uint64_t at(const struct grower *g, uint64_t i)
+{
+    return grower_wall(g, i) - SEC / 2;
+}
+
+static void grow(struct grower *g, uint64_t n)
+{
+    if (!g->churn) {
+        assert_int_equal(ring_fill_idle(g->r, &g->sm, n, grower_wall(g, g->n), (uint32_t)g->n + 1),
+                         0);
+        g->n += n;
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++, g->n++) {
+        unsigned err, mask = mix_step(&g->sm, (int)g->n, &err);
+        assert_int_equal(ring_append(g->r, &g->sm, mask, err, grower_wall(g, g->n), g->n * SEC), 0);
+    }
+}
+
+static int count_cb(const struct ring_state *st, void *arg)
+{
+    uint64_t *last = arg;
+
+    *last = st->wall_ns;
+    return 0;
+}
+
+/* kmemtop following the live ring: a walk from the newest record seen + 1; the records decoded. */
+static uint64_t follow(struct ring_reader *rd, uint64_t *last)
+{
+    uint64_t d0 = ring_reader_decoded(rd);
+
+    assert_int_equal(ring_reader_walk(rd, RING_FULL, *last + 1, 0, count_cb, last), 0);
+    return ring_reader_decoded(rd) - d0;
+}
+
+/*
+ * Growth judgements on one reader as the daemon makes them on a growing ring
+ * (scaled down to keep the test short: 5 minutes every 10 s and 15 every
+ * minute on the full tier, an hour every 5 minutes on the per-minute one),
+ * each walk keeping a checkpoint where the next judgement of its window
+ * begins, and a follower of the newest records (kmemtop's) on the same
+ * reader before them.  Every
+ * judgement delivers what a fresh reader's walk from the keyframe does, and
+ * from its window's second judgement on it decodes the window's records
+ * alone, across keyframes; the follower still decodes only the new records.
+ */
+static void judge_sliding(bool churn)
+{
+    struct judge {
+        enum ring_tier t;
+        uint64_t window_s, every_s;
+        bool judged;
+    } js[] = { { RING_FULL, 300, 10, false },
+               { RING_FULL, 900, 60, false },
+               { RING_COARSE, 3600, 300, false } };
+    const struct ring_config cfg = { 8 << 20, 1 << 20, 1024 };
+    const char *path = tpath(churn ? "ckpt-churn.ring" : "ckpt-idle.ring");
+    uint64_t last = 0, kept = 0, kept_dec = 0, kept_rec = 0, fresh_dec = 0, follows = 0, exact = 0;
+    bool coarse_before = false;
+    struct ring_reader *rd;
+    struct ring_stats rs;
+    struct grower g;
+
+    grower_open(&g, path, &cfg, churn);
+    grow(&g, 2000);
+    rd = open_reader(path);
+    follow(rd, &last);
+    while (g.n < 3500) {
+        uint64_t now, dec, fdec;
+        bool coarse = false;
+
+        grow(&g, 10);
+        /* after a judgement of the full tier the follower goes on where it ended */
+        dec = follow(rd, &last);
+        /* judged up to the newest record, as kmemtop does */
+        now = last;
+        if (!coarse_before) {
+            follows++;
+            exact += dec == 10;
+        }
+        for (size_t j = 0; j < ARRAY_SIZE(js); j++) {
+            struct judge *x = &js[j];
+            uint64_t from = now - x->window_s * SEC;
+            struct walk_log w = { 0 };
+
+            if (g.n % x->every_s)
+                continue;
+            /* kept a tenth of a second early, as the daemon does: samples have jitter */
+            dec = walk_both_keep(rd, path, x->t, from, now, from + x->every_s * SEC - SEC / 10, 0,
+                                 &w, &fdec);
+            assert_true(w.records > 0 && w.last_wall <= now);
+            /* at most one record between the checkpoint and the window: the margin */
+            if (x->judged) {
+                assert_true(dec <= w.records + 1);
+                kept++;
+                kept_dec += dec;
+                kept_rec += w.records;
+                fresh_dec += fdec;
+            }
+            x->judged = true;
+            coarse |= x->t == RING_COARSE;
+            free(w.p);
+        }
+        coarse_before = coarse;
+    }
+    ring_stats(g.r, &rs);
+    printf("# %s: %llu full keyframes; %llu judgements from checkpoints delivered %llu records, "
+           "decoded %llu, fresh readers %llu; the follower decoded only the new records %llu "
+           "times of %llu\n",
+           churn ? "churn" : "idle", (unsigned long long)rs.full_keyframes,
+           (unsigned long long)kept, (unsigned long long)kept_rec, (unsigned long long)kept_dec,
+           (unsigned long long)fresh_dec, (unsigned long long)exact, (unsigned long long)follows);
+    assert_true(rs.full_keyframes >= 2);
+    /* fresh readers decode tens to hundreds of records before each window (churn: keyframes are close) */
+    assert_true(fresh_dec - kept_rec > 20 * kept);
+    assert_true(exact * 10 >= follows * 9);
+    ring_reader_close(rd);
+    grower_close(&g);
+}
+
+static void test_checkpoints_sliding_idle(void **state)
+{
+    (void)state;
+    judge_sliding(false);
+}
+
+static void test_checkpoints_sliding_churn(void **state)
+{
+    (void)state;
+    judge_sliding(true);
+}
+
+/* The file offset of the full-tier record numbered seq (a ring that has not wrapped). */
+static off_t record_offset(const char *path, uint64_t seq)
+{
+    uint64_t toff = hdr_u64(path, HDR_TIER_OFF(0)), off = hdr_u64(path, HDR_HINT(0, H_TAIL_OFF));
+    uint32_t h[3];
+    int fd = open(path, O_RDONLY);
+
+    assert_true(fd >= 0);
+    for (;;) {
+        assert_int_equal(pread(fd, h, sizeof(h), (off_t)(toff + off)), (ssize_t)sizeof(h));
+        if (h[2] == (uint32_t)seq)
+            break;
+        assert_true(h[0] > 0 && h[0] < (1u << 20));
+        off += (12 + h[0] + 3) & ~3ull;
+    }
+    close(fd);
+    return (off_t)(toff + off);
+}
+
+static int seq_of_cb(const struct ring_state *st, void *arg)
+{
+    uint64_t *seq = arg;
+
+    *seq = st->seq;
+    return 1;
+}
+
+/*
+ * A checkpoint whose record changed is not taken up: rewritten in place
+ * under the same sequence number with a valid CRC (its wall time 7 ns later,
+ * and every later one with it), or torn (the CRC no longer matches).  The
+ * reader walks from the keyframe as a fresh one does.  Then in a ring that
+ * wraps around past the checkpoint.
+ */
+static void test_checkpoint_gone(void **state)
+{
+    const struct ring_config cfg = { 1 << 20, 256 << 10, 1024 },
+                             small = { 64 << 10, 64 << 10, 512 };
+    const char *path = tpath("ckpt-gone.ring");
+    uint64_t dec, fresh_dec, seq = 0, last;
+    struct walk_log w = { 0 };
+    struct ring_reader *rd;
+    struct grower g;
+
+    (void)state;
+    for (int torn = 0; torn < 2; torn++) {
+        uint32_t h[3], crc;
+        uint8_t *payload;
+        off_t rec;
+        int fd;
+
+        /* mix_step's samples are exactly a second apart */
+        grower_open(&g, path, &cfg, true);
+        grow(&g, 40);
+        rd = open_reader(path);
+        /* a checkpoint before the record of second 20, at the one of second 19 */
+        walk_both_keep(rd, path, RING_FULL, at(&g, 10), 0, at(&g, 20), 0, &w, NULL);
+        dec = walk_both_keep(rd, path, RING_FULL, at(&g, 25), 0, 0, 0, &w, &fresh_dec);
+        assert_true(dec == 20 && w.records == 15 && fresh_dec == 40);
+        last = w.last_wall;
+        assert_int_equal(ring_reader_walk(rd, RING_FULL, at(&g, 19), 0, seq_of_cb, &seq), 1);
+        rec = record_offset(path, seq);
+        fd = open(path, O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, h, sizeof(h), rec), (ssize_t)sizeof(h));
+        payload = malloc(h[0]);
+        assert_non_null(payload);
+        assert_int_equal(pread(fd, payload, h[0], rec + 12), (ssize_t)h[0]);
+        close(fd);
+        /* a delta one second after the one before: dwall 0 (test_walk_resume_rewritten) */
+        assert_int_equal(payload[0], 2);
+        assert_int_equal(payload[1], 0);
+        payload[1] = 14;
+        crc = crc32c(crc32c(0, (uint32_t[2]){ h[0], h[2] }, 8), payload, h[0]);
+        if (torn)
+            crc = h[1] ^ 1;
+        file_write(path, rec + 4, &crc, 4);
+        file_write(path, rec + 12, payload, h[0]);
+        free(payload);
+        /*
+         * A fresh reader sees the wall-time step grow by 7 ns from there (21
+         * records to the last), or stops at the torn record: the checkpoint
+         * would give the old walls, or records after the torn one.
+         */
+        dec = walk_both_keep(rd, path, RING_FULL, at(&g, 25), 0, 0, 0, &w, &fresh_dec);
+        assert_int_equal(dec, fresh_dec);
+        assert_int_equal(w.records, torn ? 0 : 15);
+        if (!torn)
+            assert_int_equal(w.last_wall, last + 21 * 7);
+        ring_reader_close(rd);
+        grower_close(&g);
+    }
+
+    /* wrapped around: the checkpoint's record and its keyframe are gone */
+    grower_open(&g, path, &small, false);
+    grow(&g, 100);
+    rd = open_reader(path);
+    walk_both_keep(rd, path, RING_FULL, at(&g, 50), 0, at(&g, 60), 0, &w, NULL);
+    grow(&g, 3000);
+    dec = walk_both_keep(rd, path, RING_FULL, at(&g, 61), 0, 0, 0, &w, &fresh_dec);
+    assert_int_equal(dec, fresh_dec);
+    assert_true(w.first_kf && w.records < 3000);
+    ring_reader_close(rd);
+    grower_close(&g);
+    free(w.p);
+}
+
+static bool want_slabs(int kind, const char *key, size_t keylen, void *arg)
+{
+    (void)key;
+    (void)keylen;
+    (void)arg;
+    return kind == SK_SLAB;
+}
+
+static uint64_t walk_only_dec(struct ring_reader *rd, uint64_t from, size_t *n)
+{
+    uint64_t d0 = ring_reader_decoded(rd), last = 0;
+
+    assert_int_equal(ring_reader_walk_only(rd, RING_FULL, from, 0, want_slabs, NULL, count_cb,
+                                           &last),
+                     0);
+    *n = last ? 1 : 0;
+    return ring_reader_decoded(rd) - d0;
+}
+
+/*
+ * A filtered walk neither starts from a checkpoint (its state would list
+ * entities it refuses) nor keeps one, nor spoils those kept: the walk after
+ * it still starts from them.
+ */
+static void test_checkpoint_walk_only(void **state)
+{
+    const struct ring_config cfg = { 4 << 20, 1 << 20, 1024 };
+    const char *path = tpath("ckpt-only.ring");
+    struct ring_reader *rd, *fresh;
+    struct walk_log w = { 0 };
+    uint64_t dec, fresh_dec;
+    struct grower g;
+    size_t n;
+
+    (void)state;
+    grower_open(&g, path, &cfg, false);
+    grow(&g, 3000);
+    rd = open_reader(path);
+    fresh = open_reader(path);
+    walk_both_keep(rd, path, RING_FULL, at(&g, 2000), 0, at(&g, 2900), 0, &w, NULL);
+    dec = walk_only_dec(rd, at(&g, 2950), &n);
+    assert_int_equal(dec, walk_only_dec(fresh, at(&g, 2950), &n));
+    assert_true(n && dec > 50);
+    /* the checkpoint is still there; the filtered walks left none of their own */
+    dec = walk_both_keep(rd, path, RING_FULL, at(&g, 2900), 0, 0, 0, &w, &fresh_dec);
+    assert_true(dec == 100 && w.records == 100 && fresh_dec > dec);
+    ring_reader_close(fresh);
+    fresh = open_reader(path);
+    walk_only_dec(fresh, at(&g, 2000), &n);
+    dec = walk_both_keep(fresh, path, RING_FULL, at(&g, 2950), 0, 0, 0, &w, &fresh_dec);
+    assert_int_equal(dec, fresh_dec);
+    ring_reader_close(fresh);
+    ring_reader_close(rd);
+    grower_close(&g);
+    free(w.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2434,6 +2780,10 @@ int main(void)
         cmocka_unit_test(test_keyframe_random_access),
         cmocka_unit_test(test_walk_resume),
         cmocka_unit_test(test_walk_resume_rewritten),
+        cmocka_unit_test(test_checkpoints_sliding_idle),
+        cmocka_unit_test(test_checkpoints_sliding_churn),
+        cmocka_unit_test(test_checkpoint_gone),
+        cmocka_unit_test(test_checkpoint_walk_only),
         cmocka_unit_test(test_crash_torn_records),
         cmocka_unit_test(test_crash_kill9),
         cmocka_unit_test(test_bad_files),
