@@ -91,11 +91,7 @@ int graph_draw(const struct app *a, const struct trend_series *s, bool bytes, st
     }
     ncols = pw * sub_x;
     dots = ph * sub_y;
-    for (size_t i = 0; i < tr->n; i++) {
-        uint64_t v = trend_val(tr, s, i);
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
-    }
+    trend_range(tr, s, &lo, &hi);
     t0 = trend_time(tr, 0);
     t1 = trend_time(tr, tr->n - 1);
     for (int c = 0; c < ncols; c++) {
@@ -196,14 +192,10 @@ int draw_graph(struct app *a, struct canvas *cv, int y, int end)
     if (end >= 0 && y >= end)
         return y - y0;
     if (s && a->tr.n) {
-        uint64_t lo = UINT64_MAX, hi = 0, last = trend_val(&a->tr, s, a->tr.n - 1);
+        uint64_t lo = 0, hi = 0, last = trend_val(&a->tr, s, a->tr.n - 1);
         bool hg = trend_growth(&a->tr, s, &g), hr = trend_rate(&a->tr, s, &rate);
 
-        for (size_t i = 0; i < a->tr.n; i++) {
-            uint64_t v = trend_val(&a->tr, s, i);
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
-        }
+        trend_range(&a->tr, s, &lo, &hi);
         fmt_value(last, bytes, kind, b[0], sizeof(b[0]));
         fmt_value(lo, bytes, kind, b[1], sizeof(b[1]));
         fmt_value(hi, bytes, kind, b[2], sizeof(b[2]));

@@ -13,7 +13,10 @@ static uint64_t bucket_of(uint64_t window_ns)
 
 void trend_init(struct trend *h, uint64_t window_ns)
 {
+    static uint64_t ids;
+
     memset(h, 0, sizeof(*h));
+    h->id = ++ids;
     h->window_ns = window_ns;
     h->bucket_ns = bucket_of(window_ns);
 }
@@ -344,6 +347,38 @@ int trend_name_cmp(const struct trend *h, long a, long b, const char *name_a, co
     return strcmp(name_a, name_b);
 }
 
+bool trend_range(const struct trend *h, const struct trend_series *s, uint64_t *lo, uint64_t *hi)
+{
+    /* of every point but the newest, which trend_set() may still change */
+    static uint64_t c_id, c_seq, c_lo, c_hi;
+    static size_t c_n, c_head;
+    static long c_s = -1;
+    long idx;
+    uint64_t v;
+
+    if (!s || !h->n)
+        return false;
+    idx = s - h->series;
+    if (c_id != h->id || c_s != idx || c_seq != h->seq || c_n != h->n || c_head != h->head) {
+        c_lo = UINT64_MAX;
+        c_hi = 0;
+        for (size_t i = 0; i + 1 < h->n; i++) {
+            v = trend_val(h, s, i);
+            c_lo = v < c_lo ? v : c_lo;
+            c_hi = v > c_hi ? v : c_hi;
+        }
+        c_id = h->id;
+        c_s = idx;
+        c_seq = h->seq;
+        c_n = h->n;
+        c_head = h->head;
+    }
+    v = trend_val(h, s, h->n - 1);
+    *lo = v < c_lo ? v : c_lo;
+    *hi = v > c_hi ? v : c_hi;
+    return true;
+}
+
 bool trend_growth(const struct trend *h, const struct trend_series *s, int64_t *out)
 {
     if (!s || h->n < 2)
@@ -454,7 +489,7 @@ static const struct spark_cols *sparkline_columns(const struct trend *h, size_t 
 {
     static struct spark_cols c;
     static uint64_t last_seq[TREND_SPARK_MAX];
-    static const struct trend *c_h;
+    static uint64_t c_id;
     static size_t c_width, c_n, c_head;
     static uint64_t c_t0, c_t1, c_seq;
     static bool c_full;
@@ -463,11 +498,11 @@ static const struct spark_cols *sparkline_columns(const struct trend *h, size_t 
     size_t last_width = c_width, j = 0;
     uint64_t last_newest = c.newest_seq;
 
-    if (c_h == h && c_width == width && c_n == h->n && c_head == h->head && c_t0 == t0 &&
+    if (c_id == h->id && c_width == width && c_n == h->n && c_head == h->head && c_t0 == t0 &&
         c_t1 == t1 && c_seq == h->seq && c_full == h->full)
         return &c;
     /* another trend's points are numbered apart: nothing to carry over */
-    if (c_h != h)
+    if (c_id != h->id)
         last_width = 0;
     memcpy(last_seq, c.seq, last_width * sizeof(*last_seq));
     if (h->n <= width) {
@@ -515,7 +550,7 @@ static const struct spark_cols *sparkline_columns(const struct trend *h, size_t 
     }
     c.newest_seq = newest >= 0 ? h->pseq[newest] : 0;
     c.gen++;
-    c_h = h;
+    c_id = h->id;
     c_width = width;
     c_n = h->n;
     c_head = h->head;

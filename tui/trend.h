@@ -101,6 +101,7 @@ struct trend_names {
 };
 
 struct trend {
+    uint64_t id;            /* unique to this trend_init: what the shared caches of trend.c key on */
     uint64_t t[TREND_CAP];  /* wall time of each point (ring: oldest at head) */
     /*
      * Sequence number of each point, slot-aligned with t: a new or replaced
@@ -221,6 +222,13 @@ static inline uint64_t trend_val(const struct trend *h, const struct trend_serie
 {
     return trend_slot_val(h, s, (h->head + i) % TREND_CAP);
 }
+
+/*
+ * The lowest and highest value of series s over the window (absent counts
+ * as 0); false with no point.  The graph asks it twice a frame: the points
+ * but the newest are read once while they are the same.
+ */
+bool trend_range(const struct trend *h, const struct trend_series *s, uint64_t *lo, uint64_t *hi);
 
 /* Change from the oldest point of the window to the newest; false with fewer than two points. */
 bool trend_growth(const struct trend *h, const struct trend_series *s, int64_t *out);

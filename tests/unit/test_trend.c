@@ -160,6 +160,19 @@ static void check_one(const struct trend *h, long idx, size_t width)
         fail_msg("series %ld points %zu: trend_flat %d (%llu), every point read %d (%llu)", idx,
                  h->n, flat, (unsigned long long)fv, rflat, (unsigned long long)rv);
     nflat += flat;
+    if (s) {
+        uint64_t lo = 1, hi = 0, rlo = UINT64_MAX, rhi = 0;
+        bool any = trend_range(h, s, &lo, &hi);
+
+        for (size_t i = 0; i < h->n; i++) {
+            rlo = trend_val(h, s, i) < rlo ? trend_val(h, s, i) : rlo;
+            rhi = trend_val(h, s, i) > rhi ? trend_val(h, s, i) : rhi;
+        }
+        if (any != (h->n > 0) || (any && (lo != rlo || hi != rhi)))
+            fail_msg("series %ld points %zu: trend_range %d %llu..%llu, every point %llu..%llu", idx,
+                     h->n, any, (unsigned long long)lo, (unsigned long long)hi,
+                     (unsigned long long)rlo, (unsigned long long)rhi);
+    }
 
     if (one_in(8))
         n = (size_t)rnd_below(width * 3 + 2);
