@@ -325,6 +325,9 @@ if want 6; then
     sleep 2
     viewer_idle full "$OUT/v-full/s.sock" "$(q 10 30)" "$(q 1 3)"
     stop_pid "$DPID"
+    # kmemtop's leak-suspect judgement (10 min, again a minute later) on that ring,
+    # from the keyframe before each window and from the checkpoint the one before kept
+    run_rec "$BUILD/bench/bench_ring" --label viewer.judge judge "$OUT/v-full/state/ring.kmw" 600 60
     rec viewer.full.ratio_to_sampling "$(ratio "$(get viewer.full.kmemtop_ms_per_s)" "$(get viewer.fresh.daemon_ms_per_s)")"
 
     say "6c. kmemtop --direct (it samples /proc itself): CPU per frame, idle CPU"
@@ -456,6 +459,10 @@ if want 6; then
         "$v / $(get viewer.full.before_ms_per_s) ms/s" "-" "-"
     row "6. ... that daemon (sampling + growth)" "growth judged over 10 min every 10 s" \
         "$(get viewer.full.daemon_ms_per_s) ms/s" "-" "-"
+    row "6. suspects: 10 min judged every minute" "records decoded, keyframe / checkpoint" \
+        "$(get viewer.judge.decoded_keyframe) / $(get viewer.judge.decoded_checkpoint)" "-" "-"
+    row "6. ... CPU per judgement" "from the keyframe / from a checkpoint" \
+        "$(get viewer.judge.cpu_us_keyframe) / $(get viewer.judge.cpu_us_checkpoint) us" "-" "-"
     row "6. kmemtop --direct CPU per frame, 200x60" "incl. its sample of /proc" "$(get viewer.frame_ms) ms" "-" "-"
     row "6. kmemtop --direct idle CPU, 1 s refresh" "ms of CPU per second" "$(get viewer.idle_ms_per_s)" "-" "-"
 fi
