@@ -107,8 +107,8 @@ struct panel_ops {
     /*
      * Optional (NULL: strcmp of the names).  The order of two rows' names,
      * for ties: a table of hundreds of rows that mostly tie (small caches of
-     * equal memory) checks its order every sample, and strcmp of cold names
-     * was a tenth of that.
+     * equal memory) checks its order every sample, and strcmp of their cold
+     * names was 3 % of an idle kmemtop.
      */
     int (*name_cmp)(const void *ctx, size_t a, size_t b);
 };

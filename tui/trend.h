@@ -74,8 +74,8 @@ struct trend_run {
      * the same point as one of these (but the newest, which may still be
      * set) take its value, and its level while the scale is the same, from
      * here: a sparkline that moves one column a frame reads and scales its
-     * new column only (9 bytes a column here, against a point every few
-     * cache lines of the series' values).
+     * new column only (9 bytes a column here, against a cache line of the
+     * value matrix for each column read there).
      */
     uint64_t col_gen;
     uint64_t *col;      /* col_cap values, then col_cap levels (bytes), one block */
