@@ -50,8 +50,9 @@ void trend_clear(struct trend *h, uint64_t window_ns)
 
 static void slot_reset(struct trend *h, size_t slot)
 {
-    /* TREND_NONE is all ones */
-    memset(h->vals + slot * h->cap, 0xff, h->nseries * sizeof(*h->vals));
+    /* TREND_NONE is all ones (no series yet: no values, vals NULL) */
+    if (h->nseries)
+        memset(h->vals + slot * h->cap, 0xff, h->nseries * sizeof(*h->vals));
 }
 
 bool trend_point(struct trend *h, uint64_t wall_ns, bool replace)
