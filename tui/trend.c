@@ -678,7 +678,6 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
     uint32_t glyph[8] = { 0 };
     uint64_t lo = UINT64_MAX, hi = 0, prev = 0;
     size_t pos = 0, glen[8];
-    long newest;
     double span;
     int level = 0;
     bool same_scale;
@@ -702,7 +701,6 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
         return buf;
     }
     cols = sparkline_columns(h, width);
-    newest = h->n ? (long)((h->head + h->n - 1) % TREND_CAP) : -1;
     r = &h->runs[s - h->series]; /* up to date: trend_flat ran run_update */
     /* The columns drawn from the same points last frame (or this one) keep their values. */
     if (r->col_gen && r->col_gen == cols->gen)
@@ -719,7 +717,7 @@ char *trend_sparkline(const struct trend *h, const struct trend_series *s, size_
             continue;
         if (keep == KEEP_FROM && cols->from[c] >= 0)
             kept[c] = cols->from[c];
-        else if (keep == KEEP_SAME && p != newest)
+        else if (keep == KEEP_SAME && cols->seq[c] != cols->newest_seq)
             kept[c] = (int)c;
         if (kept[c] >= 0)
             v = r->col[kept[c]];
